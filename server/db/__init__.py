@@ -1,0 +1,1 @@
+"""Database models and engine (SQLAlchemy 2, async)."""

@@ -1,0 +1,205 @@
+"""Tables. Files (photos, voice samples, recordings, renders) live on disk under the data
+directory and are referenced here by path relative to it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.dialects import mysql
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# MySQL's DATETIME drops fractions of a second unless asked for them.
+Timestamp = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+LongText = Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
+
+
+def utcnow() -> datetime:
+    """Naive UTC: portable across SQLite and MySQL, which store no zone."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: Timestamp, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    avatars: Mapped[list[Avatar]] = relationship(back_populates="owner", cascade="all, delete-orphan", passive_deletes=True)
+
+
+class ApiToken(Base):
+    """A bearer token; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+
+class Avatar(Base):
+    """The person being remembered, owned by one user."""
+
+    __tablename__ = "avatars"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    relationship_to_user: Mapped[str] = mapped_column(String(120))  # as the uploader stated it
+    user_name: Mapped[str] = mapped_column(String(120), default="")  # what the person called the user
+    consent_statement: Mapped[str] = mapped_column(Text)
+    consent_at: Mapped[datetime]
+    backends: Mapped[dict[str, Any]] = mapped_column(default=dict)  # kind -> backend name overrides
+    voice_profile: Mapped[dict[str, Any]] = mapped_column(default=dict)  # learned from voice samples
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    owner: Mapped[User] = relationship(back_populates="avatars")
+    personality: Mapped[Personality | None] = relationship(cascade="all, delete-orphan", passive_deletes=True, uselist=False)
+    images: Mapped[list[AvatarImage]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+    voice_samples: Mapped[list[VoiceSample]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+    memories: Mapped[list[Memory]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+
+
+class Personality(Base):
+    __tablename__ = "personality"
+
+    avatar_id: Mapped[int] = mapped_column(ForeignKey("avatars.id", ondelete="CASCADE"), primary_key=True)
+    personality: Mapped[str] = mapped_column(Text, default="")
+    speaking_style: Mapped[str] = mapped_column(Text, default="")
+    example_phrases: Mapped[list[Any]] = mapped_column(default=list)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class AvatarImage(Base):
+    __tablename__ = "avatar_images"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    avatar_id: Mapped[int] = mapped_column(ForeignKey("avatars.id", ondelete="CASCADE"), index=True)
+    path: Mapped[str] = mapped_column(String(512))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
+    face_landmarks: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    quality_score: Mapped[float] = mapped_column(Float, default=0.0)
+    quality: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the parts of the score, with advice
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class VoiceSample(Base):
+    __tablename__ = "voice_samples"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    avatar_id: Mapped[int] = mapped_column(ForeignKey("avatars.id", ondelete="CASCADE"), index=True)
+    path: Mapped[str] = mapped_column(String(512))
+    original_name: Mapped[str] = mapped_column(String(255), default="")
+    duration_s: Mapped[float] = mapped_column(Float)
+    sample_rate: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Memory(Base):
+    __tablename__ = "memories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    avatar_id: Mapped[int] = mapped_column(ForeignKey("avatars.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    avatar_id: Mapped[int] = mapped_column(ForeignKey("avatars.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    summary: Mapped[str] = mapped_column(Text, default="")  # rolling summary for long calls
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    messages: Mapped[list[Message]] = relationship(cascade="all, delete-orphan", passive_deletes=True, order_by="Message.id")
+
+
+class Message(Base):
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))  # "user" | "avatar"
+    text: Mapped[str] = mapped_column(Text)
+    emotion: Mapped[str | None] = mapped_column(String(16), default=None)
+    flags: Mapped[dict[str, Any]] = mapped_column(default=dict)  # e.g. {"crisis": true}, {"interrupted": true}
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class VideoCall(Base):
+    __tablename__ = "video_calls"
+    __table_args__ = (
+        CheckConstraint("user_satisfaction IS NULL OR (user_satisfaction BETWEEN 1 AND 5)", name="ck_video_calls_satisfaction"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    avatar_id: Mapped[int] = mapped_column(ForeignKey("avatars.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(default=None)
+    end_reason: Mapped[str | None] = mapped_column(String(64), default=None)
+    total_exchanges: Mapped[int] = mapped_column(Integer, default=0)
+    recording_path: Mapped[str | None] = mapped_column(String(512), default=None)
+    user_satisfaction: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+class GeneratedVideo(Base):
+    """A rendered reply (audio + video) kept for replay when the same words come again."""
+
+    __tablename__ = "generated_videos"
+    __table_args__ = (Index("ix_generated_videos_lookup", "avatar_id", "text_hash", "emotion"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    avatar_id: Mapped[int] = mapped_column(ForeignKey("avatars.id", ondelete="CASCADE"))
+    text_hash: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    emotion: Mapped[str] = mapped_column(String(16), default="neutral")
+    path: Mapped[str] = mapped_column(String(512))
+    duration_s: Mapped[float] = mapped_column(Float, default=0.0)
+    backend: Mapped[str] = mapped_column(String(120), default="")  # animator + voice that made it
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ResponseCache(Base):
+    """A persona reply remembered for an avatar and prompt."""
+
+    __tablename__ = "response_cache"
+    __table_args__ = (Index("ix_response_cache_lookup", "avatar_id", "prompt_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    avatar_id: Mapped[int] = mapped_column(ForeignKey("avatars.id", ondelete="CASCADE"))
+    prompt_hash: Mapped[str] = mapped_column(String(64))
+    prompt: Mapped[str] = mapped_column(Text)
+    response: Mapped[str] = mapped_column(Text)
+    emotion: Mapped[str] = mapped_column(String(16), default="neutral")
+    hits: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
