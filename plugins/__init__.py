@@ -1,0 +1,1 @@
+"""Built-in Memoria plugins, one package each."""

@@ -1,0 +1,1 @@
+"""`memoria bench ...` commands: each prints figures, and one JSON object with --json."""
