@@ -117,7 +117,7 @@ class Registry:
                     self._add(kind, cls, source)
 
     def _source_of(self, plugin: object) -> str:
-        for dist, plug in self.pm.list_plugin_distinfo():
+        for plug, dist in self.pm.list_plugin_distinfo():
             if plug is plugin:
                 return f"{dist.project_name} (entry point)"
         return self.pm.get_name(plugin) or repr(plugin)
@@ -163,9 +163,11 @@ class Registry:
         entry = self.entry(kind, name)
         return entry.cls.status(self.weights_dir, self.config_for(name))
 
-    def check_defaults(self, overrides: Mapping[str, str] | None = None) -> None:
+    def check_defaults(
+        self, overrides: Mapping[str, str] | None = None, kinds: tuple[BackendKind, ...] = tuple(BackendKind)
+    ) -> None:
         """Fail at start-up if a selected backend is unknown or cannot load."""
-        for kind in BackendKind:
+        for kind in kinds:
             name = (overrides or {}).get(kind.value) or self.default_name(kind)
             status = self.status(kind, name)
             if status.state is Readiness.MISSING_WEIGHTS:
