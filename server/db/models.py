@@ -4,26 +4,51 @@ directory and are referenced here by path relative to it."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
     DateTime,
-    Float,
+    Double,
     ForeignKey,
     Index,
     Integer,
+    MetaData,
     String,
     Text,
 )
 from sqlalchemy.dialects import mysql
+from sqlalchemy.ext.mutable import MutableDict, MutableList
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # MySQL's DATETIME drops fractions of a second unless asked for them.
 Timestamp = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 LongText = Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
+# Mutable wrappers, so `avatar.backends["asr"] = "x"` is saved like an assignment would be
+# (top-level changes only; replace the value to change nested ones).
+JsonDict = MutableDict.as_mutable(JSON())
+JsonList = MutableList.as_mutable(JSON())
+# Double, not Float: MySQL's FLOAT is single precision, so 0.87 would come back as 0.8700000047.
+Real: Double[float] = Double()
+
+# Every table on MySQL/MariaDB: InnoDB (foreign keys, transactions) and full Unicode (emoji, CJK),
+# whatever the server's defaults are.
+MYSQL_TABLE: dict[str, Any] = {
+    "mysql_engine": "InnoDB",
+    "mysql_charset": "utf8mb4",
+    "mysql_collate": "utf8mb4_unicode_ci",
+}
+
+# Stable constraint names: alembic can only drop or alter (SQLite batch mode) what has a name.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
 
 
 def utcnow() -> datetime:
@@ -32,11 +57,18 @@ def utcnow() -> datetime:
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: Timestamp, dict[str, Any]: JSON, list[Any]: JSON}
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: Timestamp,
+        dict[str, Any]: JsonDict,
+        list[Any]: JsonList,
+        float: Real,
+    }
 
 
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = MYSQL_TABLE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -44,13 +76,16 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(120), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    avatars: Mapped[list[Avatar]] = relationship(back_populates="owner", cascade="all, delete-orphan", passive_deletes=True)
+    avatars: Mapped[list[Avatar]] = relationship(
+        back_populates="owner", cascade="all, delete-orphan", passive_deletes=True
+    )
 
 
 class ApiToken(Base):
     """A bearer token; only its SHA-256 is stored."""
 
     __tablename__ = "api_tokens"
+    __table_args__ = MYSQL_TABLE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -63,6 +98,7 @@ class Avatar(Base):
     """The person being remembered, owned by one user."""
 
     __tablename__ = "avatars"
+    __table_args__ = MYSQL_TABLE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -77,7 +113,9 @@ class Avatar(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     owner: Mapped[User] = relationship(back_populates="avatars")
-    personality: Mapped[Personality | None] = relationship(cascade="all, delete-orphan", passive_deletes=True, uselist=False)
+    personality: Mapped[Personality | None] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, uselist=False
+    )
     images: Mapped[list[AvatarImage]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
     voice_samples: Mapped[list[VoiceSample]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
     memories: Mapped[list[Memory]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
@@ -85,6 +123,7 @@ class Avatar(Base):
 
 class Personality(Base):
     __tablename__ = "personality"
+    __table_args__ = MYSQL_TABLE
 
     avatar_id: Mapped[int] = mapped_column(ForeignKey("avatars.id", ondelete="CASCADE"), primary_key=True)
     personality: Mapped[str] = mapped_column(Text, default="")
@@ -95,6 +134,7 @@ class Personality(Base):
 
 class AvatarImage(Base):
     __tablename__ = "avatar_images"
+    __table_args__ = MYSQL_TABLE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     avatar_id: Mapped[int] = mapped_column(ForeignKey("avatars.id", ondelete="CASCADE"), index=True)
@@ -103,25 +143,27 @@ class AvatarImage(Base):
     height: Mapped[int] = mapped_column(Integer)
     is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
     face_landmarks: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    quality_score: Mapped[float] = mapped_column(Float, default=0.0)
+    quality_score: Mapped[float] = mapped_column(Real, default=0.0)
     quality: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the parts of the score, with advice
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class VoiceSample(Base):
     __tablename__ = "voice_samples"
+    __table_args__ = MYSQL_TABLE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     avatar_id: Mapped[int] = mapped_column(ForeignKey("avatars.id", ondelete="CASCADE"), index=True)
     path: Mapped[str] = mapped_column(String(512))
     original_name: Mapped[str] = mapped_column(String(255), default="")
-    duration_s: Mapped[float] = mapped_column(Float)
+    duration_s: Mapped[float] = mapped_column(Real)
     sample_rate: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Memory(Base):
     __tablename__ = "memories"
+    __table_args__ = MYSQL_TABLE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     avatar_id: Mapped[int] = mapped_column(ForeignKey("avatars.id", ondelete="CASCADE"), index=True)
@@ -132,6 +174,7 @@ class Memory(Base):
 
 class Conversation(Base):
     __tablename__ = "conversations"
+    __table_args__ = MYSQL_TABLE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     avatar_id: Mapped[int] = mapped_column(ForeignKey("avatars.id", ondelete="CASCADE"), index=True)
@@ -139,11 +182,14 @@ class Conversation(Base):
     summary: Mapped[str] = mapped_column(Text, default="")  # rolling summary for long calls
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    messages: Mapped[list[Message]] = relationship(cascade="all, delete-orphan", passive_deletes=True, order_by="Message.id")
+    messages: Mapped[list[Message]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="Message.id"
+    )
 
 
 class Message(Base):
     __tablename__ = "messages"
+    __table_args__ = MYSQL_TABLE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
@@ -157,7 +203,8 @@ class Message(Base):
 class VideoCall(Base):
     __tablename__ = "video_calls"
     __table_args__ = (
-        CheckConstraint("user_satisfaction IS NULL OR (user_satisfaction BETWEEN 1 AND 5)", name="ck_video_calls_satisfaction"),
+        CheckConstraint("user_satisfaction IS NULL OR (user_satisfaction BETWEEN 1 AND 5)", name="satisfaction"),
+        MYSQL_TABLE,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -176,7 +223,7 @@ class GeneratedVideo(Base):
     """A rendered reply (audio + video) kept for replay when the same words come again."""
 
     __tablename__ = "generated_videos"
-    __table_args__ = (Index("ix_generated_videos_lookup", "avatar_id", "text_hash", "emotion"),)
+    __table_args__ = (Index("ix_generated_videos_lookup", "avatar_id", "text_hash", "emotion"), MYSQL_TABLE)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     avatar_id: Mapped[int] = mapped_column(ForeignKey("avatars.id", ondelete="CASCADE"))
@@ -184,7 +231,7 @@ class GeneratedVideo(Base):
     text: Mapped[str] = mapped_column(Text)
     emotion: Mapped[str] = mapped_column(String(16), default="neutral")
     path: Mapped[str] = mapped_column(String(512))
-    duration_s: Mapped[float] = mapped_column(Float, default=0.0)
+    duration_s: Mapped[float] = mapped_column(Real, default=0.0)
     backend: Mapped[str] = mapped_column(String(120), default="")  # animator + voice that made it
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -193,7 +240,7 @@ class ResponseCache(Base):
     """A persona reply remembered for an avatar and prompt."""
 
     __tablename__ = "response_cache"
-    __table_args__ = (Index("ix_response_cache_lookup", "avatar_id", "prompt_hash"),)
+    __table_args__ = (Index("ix_response_cache_lookup", "avatar_id", "prompt_hash"), MYSQL_TABLE)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     avatar_id: Mapped[int] = mapped_column(ForeignKey("avatars.id", ondelete="CASCADE"))
