@@ -1,0 +1,1 @@
+"""HTTP controllers of the domain: parse, call a service, return a schema."""
