@@ -174,6 +174,8 @@ class Registry:
                 raise WeightsMissing(f"default {kind} backend {name!r} cannot start: {status.detail}", hint=status.fix)
             if status.state is Readiness.MISSING_DEPENDENCY:
                 raise DependencyMissing(f"default {kind} backend {name!r} cannot start: {status.detail}", hint=status.fix)
+            if status.state is Readiness.NEEDS_CONFIG:
+                raise ConfigError(f"default {kind} backend {name!r} is not configured: {status.detail}", hint=status.fix)
 
     def create(self, kind: BackendKind, name: str | None = None) -> Backend:
         """A new, not yet loaded backend of `kind` (the default unless `name` is given)."""

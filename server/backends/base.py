@@ -48,6 +48,7 @@ class Readiness(enum.StrEnum):
     READY = "ready"
     MISSING_WEIGHTS = "missing weights"
     MISSING_DEPENDENCY = "missing dependency"
+    NEEDS_CONFIG = "needs configuration"  # e.g. an API key or a server address
 
 
 class BackendStatus(msgspec.Struct, frozen=True):
