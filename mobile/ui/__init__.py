@@ -1,0 +1,1 @@
+"""Reusable widgets and the look of the app (colours, sizes)."""
