@@ -1,0 +1,231 @@
+"""Voice likeness: learn a person's voice from their samples and move Piper's voice toward it.
+
+Method (all CPU, offline): the WORLD vocoder splits speech into pitch, spectral envelope and
+aperiodicity. From the person's samples we keep their log-pitch mean and spread, their speaking
+rate, and a codebook of their spectral envelopes (mel-cepstra). Live, each frame of Piper's voice
+has its pitch mapped onto the person's range and its envelope replaced by the mean of the k
+nearest envelopes of the person (matched after removing each speaker's average, so the match is
+on the sound being made, not on who makes it) - a frame-level k-nearest-neighbour conversion.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+from collections.abc import Sequence
+
+import msgspec
+import numpy as np
+
+from server.speech.resample import resample
+
+RATE = 16000  # analysis and conversion rate
+FRAME_MS = 5.0
+DIMS = 40  # mel-cepstral coefficients per envelope
+VERSION = 1
+_PRAAT = threading.Lock()
+
+
+class VoiceModel(msgspec.Struct, frozen=True):
+    """What we keep of a person's voice (stored as JSON in avatars.voice_profile)."""
+
+    f0_log_mean: float
+    f0_log_std: float
+    syllable_rate: float  # syllable nuclei per second of speech
+    envelope_mean: list[float]  # mean mel-cepstrum of voiced frames
+    codebook: str  # base64 float16, (n, DIMS) mel-cepstra of the person's frames
+    codebook_size: int
+    seconds: float  # speech analysed
+    version: int = VERSION
+    method: str = "world-knn"
+
+    def codes(self) -> np.ndarray:
+        raw = np.frombuffer(base64.b64decode(self.codebook), dtype=np.float16)
+        return raw.astype(np.float64).reshape(self.codebook_size, DIMS)
+
+
+class Frames(msgspec.Struct):
+    f0: np.ndarray
+    sp: np.ndarray
+    ap: np.ndarray
+
+
+def pitch_track(x: np.ndarray, rate: int, n_frames: int) -> np.ndarray:
+    """F0 per WORLD frame (0 when unvoiced), from Praat's autocorrelation tracker.
+
+    WORLD's own trackers (DIO, Harvest) jump octaves on Piper's low, creaky voice; Praat's does not.
+    """
+    import parselmouth
+
+    with _PRAAT:  # Praat keeps global state; one analysis at a time
+        pitch = parselmouth.Sound(x.astype(np.float64), rate).to_pitch_ac(time_step=FRAME_MS / 1000, pitch_floor=60.0, pitch_ceiling=500.0)
+    times = np.arange(n_frames) * FRAME_MS / 1000
+    freq = pitch.selected_array["frequency"]
+    if len(freq) == 0:
+        return np.zeros(n_frames)
+    voiced = np.interp(times, pitch.xs(), (freq > 0).astype(float)) > 0.5
+    # Interpolate over voiced values only, so the edges of voiced runs are not pulled toward zero.
+    idx = np.flatnonzero(freq > 0)
+    if len(idx) == 0:
+        return np.zeros(n_frames)
+    f0 = np.interp(times, pitch.xs()[idx], freq[idx])
+    return np.where(voiced, f0, 0.0)
+
+
+def analyze(x: np.ndarray, rate: int) -> Frames:
+    import pyworld as pw
+
+    x = np.ascontiguousarray(resample(x, rate, RATE), dtype=np.float64) if rate != RATE else np.ascontiguousarray(x, dtype=np.float64)
+    n_frames = int(len(x) / RATE * 1000 / FRAME_MS) + 1
+    f0 = np.ascontiguousarray(pitch_track(x, RATE, n_frames))
+    times = np.arange(n_frames) * FRAME_MS / 1000
+    sp = pw.cheaptrick(x, f0, times, RATE)
+    ap = pw.d4c(x, f0, times, RATE)
+    return Frames(f0=f0, sp=sp, ap=ap)
+
+
+def encode_envelope(sp: np.ndarray) -> np.ndarray:
+    import pyworld as pw
+
+    return np.asarray(pw.code_spectral_envelope(np.ascontiguousarray(sp), RATE, DIMS), dtype=np.float64)
+
+
+def decode_envelope(codes: np.ndarray) -> np.ndarray:
+    import pyworld as pw
+
+    return np.asarray(pw.decode_spectral_envelope(np.ascontiguousarray(codes), RATE, pw.get_cheaptrick_fft_size(RATE)))
+
+
+def syllable_rate(frames: Frames) -> float:
+    """Syllable nuclei per second of speech: peaks of voiced energy at least 100 ms apart."""
+    energy = np.log(np.maximum(frames.sp[:, 1:40].sum(axis=1), 1e-12))
+    voiced = frames.f0 > 0
+    if voiced.sum() < 20:
+        return 0.0
+    smooth = np.convolve(energy, np.ones(9) / 9, mode="same")
+    floor = np.percentile(smooth[voiced], 30)
+    gap = int(100 / FRAME_MS)
+    peaks, last = 0, -gap
+    for i in range(1, len(smooth) - 1):
+        if voiced[i] and smooth[i] > floor and smooth[i] >= smooth[i - 1] and smooth[i] > smooth[i + 1] and i - last >= gap:
+            peaks += 1
+            last = i
+    speech_frames = _speech_mask(frames).sum()
+    return float(peaks / max(float(speech_frames) * FRAME_MS / 1000, 1e-6))
+
+
+def _speech_mask(frames: Frames) -> np.ndarray:
+    energy = np.log(np.maximum(frames.sp.sum(axis=1), 1e-12))
+    mask: np.ndarray = energy > np.percentile(energy, 95) - 9.0  # within ~40 dB of the loud frames
+    return mask
+
+
+def learn(samples: Sequence[tuple[np.ndarray, int]], *, max_frames: int = 2048, seed: int = 0) -> VoiceModel:
+    """Study the person's recordings (float audio, rate) once."""
+    f0s, codes, rates, seconds = [], [], [], 0.0
+    for audio, rate in samples:
+        frames = analyze(audio, rate)
+        mask = _speech_mask(frames)
+        f0s.append(frames.f0[(frames.f0 > 0) & mask])
+        codes.append(encode_envelope(frames.sp)[mask])
+        rates.append(syllable_rate(frames))
+        seconds += mask.sum() * FRAME_MS / 1000
+    log_f0 = np.log(np.concatenate(f0s)) if f0s else np.zeros(0)
+    if len(log_f0) < 50:
+        raise ValueError("the samples hold too little voiced speech to learn from (need a few seconds)")
+    allcodes = np.concatenate(codes)
+    mean = allcodes.mean(axis=0)
+    rng = np.random.default_rng(seed)
+    if len(allcodes) > max_frames:
+        allcodes = allcodes[np.sort(rng.choice(len(allcodes), max_frames, replace=False))]
+    return VoiceModel(
+        f0_log_mean=float(log_f0.mean()),
+        f0_log_std=float(log_f0.std()),
+        syllable_rate=float(np.median([r for r in rates if r > 0])) if any(r > 0 for r in rates) else 0.0,
+        envelope_mean=[float(v) for v in mean],
+        codebook=base64.b64encode(allcodes.astype(np.float16).tobytes()).decode("ascii"),
+        codebook_size=len(allcodes),
+        seconds=float(seconds),
+    )
+
+
+class SourceStats(msgspec.Struct, frozen=True):
+    """The unadapted voice's own averages, measured once at load on reference sentences."""
+
+    f0_log_mean: float
+    f0_log_std: float
+    syllable_rate: float
+    envelope_mean: list[float]
+
+
+def source_stats(audio: Sequence[tuple[np.ndarray, int]]) -> SourceStats:
+    model = learn(audio, max_frames=1)
+    return SourceStats(model.f0_log_mean, model.f0_log_std, model.syllable_rate, model.envelope_mean)
+
+
+class Converter:
+    """Applies one learned voice to audio of the source voice (a few ms per 100 ms of audio)."""
+
+    def __init__(
+        self, model: VoiceModel, source: SourceStats, *, k: int = 4, blend: float = 1.0, keep_unvoiced: bool = False, pitch_spread: float = 1.0
+    ) -> None:
+        self.model = model
+        self.keep_unvoiced = keep_unvoiced
+        self.source = source
+        self.k = k
+        self.blend = blend  # 1: the person's envelopes only; lower keeps some of the source's articulation
+        self.pitch_spread = pitch_spread
+        codes = model.codes()
+        self._targets = codes
+        self._keys = codes[:, 1:] - np.asarray(model.envelope_mean)[1:]
+        self._key_norms = (self._keys**2).sum(axis=1)
+        self._src_mean = np.asarray(source.envelope_mean)
+
+    @property
+    def length_scale(self) -> float:
+        """Piper length_scale that matches the person's speaking rate (bounded: intelligibility first)."""
+        if self.model.syllable_rate <= 0 or self.source.syllable_rate <= 0:
+            return 1.0
+        return float(np.clip(self.source.syllable_rate / self.model.syllable_rate, 0.8, 1.25))
+
+    def map_f0(self, f0: np.ndarray) -> np.ndarray:
+        voiced = f0 > 0
+        out = np.zeros_like(f0)
+        z = (np.log(f0[voiced]) - self.source.f0_log_mean) / max(self.source.f0_log_std, 1e-3)
+        out[voiced] = np.exp(self.model.f0_log_mean + z * self.model.f0_log_std * self.pitch_spread)
+        return out
+
+    def map_envelope(self, codes: np.ndarray) -> np.ndarray:
+        queries = codes[:, 1:] - self._src_mean[1:]
+        dist = (queries**2).sum(axis=1)[:, None] - 2 * queries @ self._keys.T + self._key_norms[None, :]
+        k = min(self.k, len(self._keys))
+        nearest = np.argpartition(dist, k - 1, axis=1)[:, :k]
+        out: np.ndarray = self._targets[nearest].mean(axis=1)
+        if self.blend < 1.0:
+            shifted = codes - self._src_mean + np.asarray(self.model.envelope_mean)
+            out = self.blend * out + (1.0 - self.blend) * shifted
+        # Keep the source's frame energy (c0) so loudness follows the sentence, shifted to the person's level.
+        out[:, 0] = codes[:, 0] - self._src_mean[0] + self.model.envelope_mean[0]
+        return out
+
+    def convert(self, audio: np.ndarray, rate: int) -> tuple[np.ndarray, int]:
+        """Float audio of the source voice -> float audio at RATE in the person's voice."""
+        import pyworld as pw
+
+        if len(audio) < rate * 0.05:
+            return resample(audio, rate, RATE), RATE
+        frames = analyze(audio, rate)
+        codes = encode_envelope(frames.sp)
+        mapped = self.map_envelope(codes)
+        if self.keep_unvoiced:
+            # Consonant noise (fricatives, bursts) carries the words more than the voice: keep Piper's,
+            # moved to the person's average colour.
+            unvoiced = frames.f0 <= 0
+            mapped[unvoiced] = codes[unvoiced] - self._src_mean + np.asarray(self.model.envelope_mean)
+        sp = decode_envelope(mapped)
+        f0 = self.map_f0(frames.f0)
+        y = pw.synthesize(np.ascontiguousarray(f0), np.ascontiguousarray(sp), np.ascontiguousarray(frames.ap), RATE, FRAME_MS)
+        peak = float(np.max(np.abs(y))) if len(y) else 0.0
+        if peak > 0:
+            y = y * (0.9 / peak)
+        return y.astype(np.float32), RATE

@@ -1,0 +1,179 @@
+"""The Piper voice: streaming, phoneme timings, and a likeness that moves the voice the right way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import pytest_asyncio
+
+pytest.importorskip("piper")
+pytest.importorskip("pyworld")
+pytest.importorskip("parselmouth")
+
+import itertools
+
+from plugins.piper.backend import PiperVoiceBackend
+from plugins.piper.text import pieces
+from server.backends import Readiness, VoiceProfile
+from server.errors import BadInput
+from server.speech.audio_io import write_wav
+from server.speech.testing import say
+
+TEXT = "Good morning, my dear. Did you sleep well? I was thinking about the garden today."
+SAMPLES = (
+    "When I was a young man I used to walk along the river every morning.",
+    "Tell me about your week, and whether you are eating properly.",
+    "The roses came back every spring, and we sat outside until it got dark.",
+)
+
+
+module_loop = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def backend(weights_dir: Path):  # type: ignore[no-untyped-def]
+    b = PiperVoiceBackend({"noise_scale": 0.0, "noise_w_scale": 0.0}, weights_dir=weights_dir)  # deterministic
+    await b.load()
+    yield b
+    await b.aclose()
+
+
+def _median_f0(audio: np.ndarray, rate: int) -> float:
+    import parselmouth
+
+    f = parselmouth.Sound(audio.astype(np.float64), rate).to_pitch_ac(pitch_floor=60, pitch_ceiling=500).selected_array["frequency"]
+    return float(np.median(f[f > 0]))
+
+
+def _mean_f2(audio: np.ndarray, rate: int) -> float:
+    import parselmouth
+
+    sound = parselmouth.Sound(audio.astype(np.float64), rate)
+    formant = sound.to_formant_burg(max_number_of_formants=5, maximum_formant=5000)
+    pitch = sound.to_pitch_ac(pitch_floor=60, pitch_ceiling=500)
+    values = [formant.get_value_at_time(2, t) for t in pitch.xs() if not np.isnan(pitch.get_value_at_time(t))]
+    values = [v for v in values if not np.isnan(v)]
+    return float(np.median(values))
+
+
+def _other_speaker(text: str, pitch: float, formants: float) -> tuple[np.ndarray, int]:
+    """Piper's voice made into 'someone else': pitch and formants moved by WORLD."""
+    import pyworld as pw
+
+    from plugins.piper import likeness
+
+    audio, rate = say(text)
+    frames = likeness.analyze(audio, rate)
+    bins = np.arange(frames.sp.shape[1])
+    warped = np.array([np.interp(bins / formants, bins, row) for row in frames.sp])
+    y = pw.synthesize(frames.f0 * pitch, np.ascontiguousarray(warped), frames.ap, likeness.RATE, likeness.FRAME_MS)
+    return y.astype(np.float32), likeness.RATE
+
+
+async def _speak(backend: PiperVoiceBackend, text: str, profile: VoiceProfile) -> tuple[np.ndarray, int, list]:
+    chunks = [c async for c in backend.synthesize(text, voice=profile)]
+    for before, after in itertools.pairwise(chunks):
+        assert after.pts == before.pts + len(before.samples)
+    return np.concatenate([c.as_float() for c in chunks]), chunks[0].sample_rate, chunks
+
+
+def test_status_ready_from_the_package(weights_dir: Path) -> None:
+    assert PiperVoiceBackend.status(weights_dir).state is Readiness.READY
+
+
+def test_long_first_sentence_is_cut_at_a_comma() -> None:
+    assert pieces("When I was young, we lived by the sea with my grandmother and the dog. Then we moved.") == [
+        "When I was young,",
+        "we lived by the sea with my grandmother and the dog.",
+        "Then we moved.",
+    ]
+    assert pieces("Hello there. How are you?") == ["Hello there.", "How are you?"]
+
+
+@module_loop
+async def test_sentences_stream_with_phoneme_timings(backend: PiperVoiceBackend) -> None:
+    audio, rate, chunks = await _speak(backend, TEXT, VoiceProfile())
+    assert rate == 22050 and len(chunks) == 3  # one chunk per sentence
+    timings = [t for c in chunks for t in c.phonemes]
+    assert len(timings) > 30
+    starts = [t.start for t in timings]
+    assert starts == sorted(starts) and all(t.end > t.start for t in timings)
+    assert timings[-1].end <= len(audio) / rate + 1e-6
+    assert timings[-1].end > 0.8 * len(audio) / rate  # timings span the utterance, not one sentence
+    # timings of a later chunk are measured from the start of the utterance, inside that chunk's audio
+    last = chunks[-1]
+    assert all(last.start - 1e-6 <= t.start <= last.start + last.duration for t in last.phonemes)
+
+
+@module_loop
+@pytest.mark.slow
+@pytest.mark.parametrize(("pitch", "formants"), [(1.7, 1.15), (0.8, 0.9)])
+async def test_learned_likeness_moves_pitch_and_formants_toward_the_samples(
+    backend: PiperVoiceBackend, tmp_path: Path, pitch: float, formants: float
+) -> None:
+    paths = []
+    for i, text in enumerate(SAMPLES):
+        audio, rate = _other_speaker(text, pitch, formants)
+        write_wav(tmp_path / f"{i}.wav", audio, rate)
+        paths.append(tmp_path / f"{i}.wav")
+    learned = await backend.learn(tuple(paths))
+    assert learned["method"] == "world-knn"
+    plain, plain_rate, _ = await _speak(backend, TEXT, VoiceProfile())
+    adapted, rate, chunks = await _speak(backend, TEXT, VoiceProfile(samples=tuple(paths), learned=learned))
+    assert chunks[-1].phonemes, "phoneme timings must survive the conversion"
+    f0_ratio = _median_f0(adapted, rate) / _median_f0(plain, plain_rate)
+    f2_ratio = _mean_f2(adapted, rate) / _mean_f2(plain, plain_rate)
+    if pitch > 1:
+        assert f0_ratio > 1.4 and f2_ratio > 1.02, (f0_ratio, f2_ratio)
+    else:
+        assert f0_ratio < 0.93 and f2_ratio < 0.98, (f0_ratio, f2_ratio)
+
+
+@module_loop
+async def test_unadapted_voice_stays_available(weights_dir: Path, backend: PiperVoiceBackend, tmp_path: Path) -> None:
+    audio, rate = _other_speaker(SAMPLES[0] + " " + SAMPLES[1], 1.6, 1.1)
+    write_wav(tmp_path / "s.wav", audio, rate)
+    learned = await backend.learn((tmp_path / "s.wav",))
+    plain_backend = PiperVoiceBackend({"adapt": False}, weights_dir=weights_dir)
+    try:
+        _, rate_off, _ = await _speak(plain_backend, "Hello there.", VoiceProfile(learned=learned))
+    finally:
+        await plain_backend.aclose()
+    _, rate_empty, _ = await _speak(backend, "Hello there.", VoiceProfile())
+    assert rate_off == rate_empty == 22050  # the bundled voice, untouched
+
+
+@module_loop
+async def test_learning_from_silence_is_a_clear_error(backend: PiperVoiceBackend, tmp_path: Path) -> None:
+    write_wav(tmp_path / "quiet.wav", np.zeros(16000, dtype=np.float32), 16000)
+    with pytest.raises(BadInput):
+        await backend.learn((tmp_path / "quiet.wav",))
+
+
+@module_loop
+async def test_a_foreign_profile_is_rejected(backend: PiperVoiceBackend) -> None:
+    with pytest.raises(BadInput):
+        async for _ in backend.synthesize("Hello.", voice=VoiceProfile(learned={"method": "xtts-v2-latents"})):
+            pass
+
+
+def test_first_piece_is_cut_at_a_quiet_moment_keeping_audio_and_timings() -> None:
+    from plugins.piper.backend import _split_early
+    from server.media import PhonemeTiming
+
+    rate = 16000
+    t = np.arange(rate * 3) / rate
+    audio = (0.5 * np.sin(2 * np.pi * 150 * t)).astype(np.float32)
+    audio[int(0.8 * rate) : int(0.85 * rate)] = 0.0  # a pause between words
+    timings = [PhonemeTiming("a", 0.1, 0.5), PhonemeTiming("b", 0.5, 0.8), PhonemeTiming("c", 0.9, 1.5)]
+    (head, _, head_t), tail = _split_early((audio, rate, timings))
+    assert tail is not None
+    tail_audio, _, tail_t = tail
+    assert 0.8 <= len(head) / rate <= 0.85
+    assert np.array_equal(np.concatenate([head, tail_audio]), audio)
+    assert [p.phoneme for p in head_t] == ["a", "b"] and [p.phoneme for p in tail_t] == ["c"]
+    assert tail_t[0].start == pytest.approx(0.9 - len(head) / rate)
+    short = audio[: rate]
+    assert _split_early((short, rate, timings))[1] is None
