@@ -2,9 +2,10 @@
 
 Each file is replayed in real time in 20 ms chunks, as a call would deliver it. A VAD endpointer
 (the one the call pipeline uses) ends the utterance after `--silence-ms` of quiet; silence is
-appended when a file ends before that. `final_after_end_ms` runs from that endpoint (the end of
-the stream the ASR sees) to the final transcript; `final_after_speech_ms` also counts the
-endpointer's wait, from the last voiced sample.
+appended when a file ends before that. `final_after_end_ms` runs from the end of speech (the last
+voiced sample, as the endpointer places it) to the final transcript, so it includes the endpointer's
+wait: that is the delay a user feels. `final_after_endpoint_ms` counts only the ASR's own part,
+from the endpoint (the end of the stream the ASR sees).
 """
 
 from __future__ import annotations
@@ -109,9 +110,9 @@ async def _run(
         "wer": round(wer(refs, hyps), 4),
         "rtf": round(compute_s / max(audio_s, 1e-9), 3),
         "files": len(pairs),
-        "final_after_end_ms": round(statistics.median(after_end), 1) if after_end else None,
-        "final_after_end_ms_max": round(max(after_end), 1) if after_end else None,
-        "final_after_speech_ms": round(statistics.median(after_speech), 1) if after_speech else None,
+        "final_after_end_ms": round(statistics.median(after_speech), 1) if after_speech else None,
+        "final_after_end_ms_max": round(max(after_speech), 1) if after_speech else None,
+        "final_after_endpoint_ms": round(statistics.median(after_end), 1) if after_end else None,
         "silence_ms": silence_ms,
         "backend": name,
         "per_file": per_file,
