@@ -70,7 +70,7 @@ def avatar_face(tmp_path: Path) -> AvatarFace:
     Image.fromarray(rgb).save(photo)
     analysis = analyze_photo(rgb)
     cache = tmp_path / "cache"
-    cache.mkdir()
+    cache.mkdir(exist_ok=True)
     return AvatarFace(photo=photo, landmarks=tuple(tuple(p[:2]) for p in analysis.landmarks), cache_dir=cache)
 
 
