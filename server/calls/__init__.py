@@ -1,0 +1,1 @@
+"""Calls: signalling, the live calls of this process, and their records in the database."""

@@ -1,0 +1,278 @@
+"""One exchange: the user's utterance -> transcript -> reply sentences -> voice and face on the timeline.
+
+The reply is written, spoken and animated concurrently: the first sentence plays while the
+persona is still writing the next. Whatever happens (finished, interrupted by barge-in, a
+backend failing) the words that reached the user are persisted and added to the history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any
+
+import msgspec
+import numpy as np
+
+from server.backends import Role, Turn
+from server.errors import BackendFailure
+from server.media import AudioChunk, AvatarState, Emotion
+from server.pipeline.audio import IntResampler
+from server.pipeline.backends import CallAvatar, CallBackends
+from server.pipeline.events import CaptionEvent, Emit, EmotionEvent, ErrorEvent, FlagEvent
+from server.pipeline.log import CallLog
+from server.pipeline.sentences import SentenceCutter
+from server.pipeline.tasks import cancel_and_wait
+from server.pipeline.timeline import RATE, SAMPLES_PER_FRAME, MediaTimeline
+
+ASR_RATE = 16000
+
+
+def care_flags(config: Mapping[str, Any], history: list[Turn]) -> dict[str, Any]:
+    """The persona layer's care flags (crisis line, AI disclosure) for the user's last words."""
+    from server.persona.care import flags_for_backend
+
+    return flags_for_backend(config, history)
+
+
+ASR_CHUNK = ASR_RATE // 10
+POLL_S = 0.02
+PAD_EVERY_S = 0.02
+PAD_SAMPLES = 2 * SAMPLES_PER_FRAME  # what an animator's look-ahead may need beyond the lead
+ANIMATOR_PIECE = 2 * SAMPLES_PER_FRAME
+
+
+class TurnContext(msgspec.Struct):
+    """What a turn borrows from its call."""
+
+    backends: CallBackends
+    avatar: CallAvatar
+    timeline: MediaTimeline
+    log: CallLog
+    emit: Emit
+    set_state: Callable[[AvatarState], None]
+    history: list[Turn]
+    lead_samples: int = RATE // 10
+    language: str | None = None
+
+
+class ReplyTurn:
+    """Runs one exchange; cancel the task running `run()` to interrupt it."""
+
+    def __init__(self, ctx: TurnContext, number: int | None) -> None:
+        self.ctx = ctx
+        self.number = number or 0
+        self.transcript = ""
+        self.emotion: Emotion | None = None
+        self.sentences: list[tuple[int, str]] = []  # (start sample on the timeline, text)
+        self.first_audio_sample: int | None = None
+        self.cursor = 0  # where the next reply sample goes
+        self._feed: asyncio.Queue[AudioChunk | None] = asyncio.Queue()
+        self._animator: asyncio.Task[None] | None = None
+        self._padder: asyncio.Task[None] | None = None
+        # A speculative turn (started at a pause) works unseen until the end of speech confirms it.
+        self.confirmed = asyncio.Event()
+        self._recorded = asyncio.Event()  # the user's words are captioned and stored
+        self.care: dict[str, Any] = {}  # care flags (e.g. crisis) raised by what the user said
+        # Monotonic times of the stages (started, transcribed, confirmed, first_sentence, first_audio,
+        # placed): where a reply's latency goes, for benchmarks and logs.
+        self.timings: dict[str, float] = {"started": time.monotonic()}
+        if number is not None:
+            self.confirm(number)
+
+    def confirm(self, number: int) -> None:
+        """The user really finished: show and keep this turn from now on."""
+        self.number = number
+        self.timings["confirmed"] = time.monotonic()
+        self.ctx.set_state(AvatarState.THINKING)
+        self.confirmed.set()
+
+    async def run(self, utterance: np.ndarray) -> None:
+        ctx = self.ctx
+        outcome: dict[str, Any] = {}
+        try:
+            try:
+                await self._exchange(utterance)
+            except* Exception as group:  # noqa: BLE001 - a backend failing ends the reply, not the call
+                failure = group.exceptions[0]
+                message = (
+                    str(failure) if isinstance(failure, BackendFailure) else f"{type(failure).__name__}: {failure}"
+                )
+                outcome["error"] = message
+                await self.confirmed.wait()
+                if self.transcript and not self._recorded.is_set():  # failed before the user's words were kept
+                    await self._record_user()
+                ctx.emit(ErrorEvent(message=f"the reply stopped: {message}"))
+        except asyncio.CancelledError:
+            outcome["interrupted"] = True
+            raise
+        finally:
+            await cancel_and_wait(self._padder)
+            await cancel_and_wait(self._animator)
+            if self.confirmed.is_set():
+                await self._persist_said(outcome)
+                ctx.set_state(AvatarState.LISTENING)
+
+    async def _exchange(self, utterance: np.ndarray) -> None:
+        ctx = self.ctx
+        self.transcript = (await self._transcribe(utterance)).strip()
+        self.timings["transcribed"] = time.monotonic()
+        if not self.transcript:
+            await self.confirmed.wait()
+            return
+        history = [*ctx.history, Turn(Role.USER, self.transcript)]
+        sentences: asyncio.Queue[str | None] = asyncio.Queue()
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._record_user())
+            group.create_task(self._write(history, sentences))
+            group.create_task(self._speak(sentences))
+        await cancel_and_wait(self._padder)
+        if self._animator is not None:
+            self._feed.put_nowait(None)
+            await self._animator
+        while ctx.timeline.audio_position < self.cursor and ctx.timeline.speech_end >= self.cursor:
+            await asyncio.sleep(POLL_S)
+
+    async def _record_user(self) -> None:
+        """Once confirmed: caption and store what the user said, before any reply is heard."""
+        await self.confirmed.wait()
+        self.ctx.emit(CaptionEvent(role=Role.USER.value, text=self.transcript, turn=self.number))
+        self.ctx.history.append(Turn(Role.USER, self.transcript))
+        self.care = care_flags(self.ctx.backends.persona.config, self.ctx.history)
+        if self.care:
+            self.ctx.emit(FlagEvent(flags=self.care))
+        await self.ctx.log.add_message(Role.USER, self.transcript, flags=self.care)
+        if self.emotion is not None:
+            self.ctx.emit(EmotionEvent(emotion=self.emotion))
+        self._recorded.set()
+
+    async def _transcribe(self, utterance: np.ndarray) -> str:
+        async def chunks() -> AsyncIterator[AudioChunk]:
+            for start in range(0, len(utterance), ASR_CHUNK):
+                yield AudioChunk(samples=utterance[start : start + ASR_CHUNK], sample_rate=ASR_RATE, pts=start)
+
+        final = ""
+        async for transcript in self.ctx.backends.asr.transcribe(chunks(), language=self.ctx.language):
+            if transcript.final:
+                final = transcript.text
+        return final
+
+    async def _write(self, history: list[Turn], out: asyncio.Queue[str | None]) -> None:
+        """Persona tokens -> sentences, queued for the voice as soon as each one is complete."""
+        cutter = SentenceCutter()
+        try:
+            async for delta in self.ctx.backends.persona.respond(history, persona=self.ctx.avatar.sheet):
+                if delta.emotion is not None and delta.emotion != self.emotion:
+                    self.emotion = delta.emotion
+                    if self._recorded.is_set():  # before that, _record_user sends it
+                        self.ctx.emit(EmotionEvent(emotion=delta.emotion))
+                for sentence in cutter.feed(delta.text):
+                    self.timings.setdefault("first_sentence", time.monotonic())
+                    out.put_nowait(sentence)
+            rest = cutter.flush()
+            if rest:
+                self.timings.setdefault("first_sentence", time.monotonic())
+                out.put_nowait(rest)
+        finally:
+            out.put_nowait(None)
+
+    async def _speak(self, sentences: asyncio.Queue[str | None]) -> None:
+        """Each sentence -> voice -> 48 kHz audio on the timeline, and to the animator."""
+        while (sentence := await sentences.get()) is not None:
+            self._start_animator()  # its set-up overlaps the voice's first chunk
+            resampler: IntResampler | None = None
+            started = False
+            async for chunk in self.ctx.backends.voice.synthesize(sentence, voice=self.ctx.avatar.voice):
+                if resampler is None or resampler.src_rate != chunk.sample_rate:
+                    resampler = IntResampler(chunk.sample_rate, RATE)
+                samples = resampler.convert(chunk.samples)
+                if not started and len(samples):
+                    await self._recorded.wait()  # a speculative reply is held here until the user has finished
+                    started = True
+                    self.timings.setdefault("first_audio", time.monotonic())
+                    self._place_sentence(sentence)
+                self._place(samples)
+            if resampler is not None:
+                self._place(resampler.flush())
+
+    def _place_sentence(self, sentence: str) -> None:
+        timeline = self.ctx.timeline
+        if self.first_audio_sample is None:
+            self.cursor = timeline.reserve(self.ctx.lead_samples)
+            self.first_audio_sample = self.cursor
+            self.timings["placed"] = time.monotonic()
+            self._padder = asyncio.create_task(self._pad(), name=f"pad-turn-{self.number}")
+            self._start_animator()
+            self.ctx.set_state(AvatarState.SPEAKING)
+        self._keep_ahead()
+        self.sentences.append((self.cursor, sentence))
+        self.ctx.emit(CaptionEvent(role=Role.AVATAR.value, text=sentence, final=False, turn=self.number))
+
+    def _place(self, samples: np.ndarray) -> None:
+        if len(samples) == 0 or self.first_audio_sample is None:
+            return
+        self._keep_ahead()
+        self.ctx.timeline.add_audio(self.cursor, samples)
+        self._to_animator(samples)
+
+    async def _pad(self) -> None:
+        """While the voice is between sentences, keep the animator's audio a little ahead of playback
+        (silence), so animators that look ahead still finish every frame in time."""
+        while True:
+            await asyncio.sleep(PAD_EVERY_S)
+            self._keep_ahead(self.ctx.lead_samples + PAD_SAMPLES)
+
+    def _keep_ahead(self, ahead: int | None = None) -> None:
+        """If the voice fell behind playback, leave a pause (silence to the animator too) instead of a gap in time."""
+        timeline = self.ctx.timeline
+        earliest = timeline.audio_position + (self.ctx.lead_samples // 2 if ahead is None else ahead)
+        if self.cursor >= earliest:
+            return
+        self._to_animator(np.zeros(earliest - self.cursor, np.int16))
+
+    def _to_animator(self, samples: np.ndarray) -> None:
+        """Feed the animator in pieces of a few frames: given a whole sentence at once, an animator
+        would draw all of it before showing the first frame."""
+        for start in range(0, len(samples), ANIMATOR_PIECE):
+            piece = samples[start : start + ANIMATOR_PIECE]
+            self._feed.put_nowait(AudioChunk(samples=piece, sample_rate=RATE, pts=self.cursor))
+            self.cursor += len(piece)
+
+    def _start_animator(self) -> None:
+        if self._animator is None:
+            self._animator = asyncio.create_task(self._animate(), name=f"animate-turn-{self.number}")
+
+    async def _animate(self) -> None:
+        """The animator over the reply's audio; the k-th frame out shows the k-th 40 ms from the reply's start."""
+
+        async def chunks() -> AsyncIterator[AudioChunk]:
+            while (chunk := await self._feed.get()) is not None:
+                yield chunk
+
+        emotion = self.emotion or Emotion.NEUTRAL
+        stream = self.ctx.backends.animator.animate(
+            chunks(), avatar=self.ctx.avatar.face, emotion=emotion, state=AvatarState.SPEAKING
+        )
+        index: int | None = None
+        try:
+            async for frame in stream:
+                if index is None:  # frames only come after the first placed audio
+                    index = (self.first_audio_sample or 0) // SAMPLES_PER_FRAME
+                self.ctx.timeline.add_frame(index, frame)
+                index += 1
+        finally:
+            aclose = getattr(stream, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+    async def _persist_said(self, outcome: dict[str, Any]) -> None:
+        """Store the sentences that started playing; an interrupted or failed reply keeps its flag."""
+        played_to = self.ctx.timeline.audio_position if outcome.get("interrupted") else None
+        said = [text for start, text in self.sentences if played_to is None or start < played_to]
+        if not said:  # nothing reached the user: nothing to keep
+            return
+        text = " ".join(said)
+        self.ctx.history.append(Turn(Role.AVATAR, text, self.emotion))
+        await self.ctx.log.add_message(Role.AVATAR, text, emotion=self.emotion, flags={**self.care, **outcome})
+        self.ctx.emit(CaptionEvent(role=Role.AVATAR.value, text=text, final=True, turn=self.number))

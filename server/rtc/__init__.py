@@ -1,0 +1,1 @@
+"""WebRTC for calls: ICE configuration, the avatar's paced tracks, the server's peer, a loopback client."""
