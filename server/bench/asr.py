@@ -21,14 +21,21 @@ from typing import Any
 import click
 import numpy as np
 
+from server.pipeline.session import SessionConfig
+
 CHUNK_MS = 20
+# A call transcribes the utterance once the user has been quiet this long (and prepares the reply
+# unseen; it is committed if they stay quiet): the same threshold makes the figure the call's.
+CALL_PAUSE_MS = float(SessionConfig().speculate_ms)
 
 
 @click.command()
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--backend", "backend_name", default="whisper", show_default=True)
 @click.option("--model", default=None, help="Override [config.whisper] model (base, tiny.en).")
-@click.option("--silence-ms", default=500.0, show_default=True, help="Endpointer silence threshold.")
+@click.option(
+    "--silence-ms", default=CALL_PAUSE_MS, show_default=True, help="Quiet that ends an utterance (the call's speculate_ms)."
+)
 @click.option("--language", default="en", show_default=True)
 @click.option("--fast", is_flag=True, help="Feed audio as fast as possible (no latency figures).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
