@@ -73,7 +73,10 @@ class Registry:
     def from_file(cls, path: Path, *, weights_dir: Path, entry_points: bool | None = None) -> Registry:
         """Read the TOML and load every plugin it names (and, unless disabled, entry points)."""
         if not path.is_file():
-            raise ConfigError(f"plugin registry {path} not found", hint="run memoria from the project folder or set MEMORIA_REGISTRY_FILE")
+            raise ConfigError(
+                f"plugin registry {path} not found",
+                hint="run memoria from the project folder or set MEMORIA_REGISTRY_FILE",
+            )
         try:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
             file = msgspec.convert(raw, RegistryFile)
@@ -98,7 +101,10 @@ class Registry:
         try:
             self.pm.check_pending()
         except pluggy.PluginValidationError as exc:
-            raise PluginError(f"a plugin implements a hook that does not exist: {exc}", hint="see server/hookspecs.py for the hook names") from exc
+            raise PluginError(
+                f"a plugin implements a hook that does not exist: {exc}",
+                hint="see server/hookspecs.py for the hook names",
+            ) from exc
         self._collect()
 
     def register_module(self, module: object, name: str) -> None:
@@ -125,7 +131,9 @@ class Registry:
     def _add(self, kind: BackendKind, cls: Any, source: str) -> None:
         base = BASE_CLASS[kind]
         if not (isinstance(cls, type) and issubclass(cls, base)):
-            raise PluginError(f"{source} registered {cls!r} as a {kind} backend, but it is not a {base.__name__} subclass")
+            raise PluginError(
+                f"{source} registered {cls!r} as a {kind} backend, but it is not a {base.__name__} subclass"
+            )
         info = getattr(cls, "info", None)
         if info is None or info.kind != kind:
             raise PluginError(f"{source}: {cls.__name__}.info must be a BackendInfo with kind={kind.value!r}")
@@ -148,12 +156,17 @@ class Registry:
             return self.entries[kind][name]
         except KeyError:
             known = ", ".join(self.names(kind)) or "none"
-            raise ConfigError(f"no {kind} backend named {name!r} (known: {known})", hint="see `memoria plugins`") from None
+            raise ConfigError(
+                f"no {kind} backend named {name!r} (known: {known})", hint="see `memoria plugins`"
+            ) from None
 
     def default_name(self, kind: BackendKind) -> str:
         name = self.file.defaults.get(kind.value)
         if not name:
-            raise ConfigError(f"plugin_registry.toml sets no default {kind} backend", hint=f"add {kind.value} = \"NAME\" under [defaults]")
+            raise ConfigError(
+                f"plugin_registry.toml sets no default {kind} backend",
+                hint=f'add {kind.value} = "NAME" under [defaults]',
+            )
         return name
 
     def config_for(self, name: str) -> dict[str, Any]:
@@ -173,9 +186,13 @@ class Registry:
             if status.state is Readiness.MISSING_WEIGHTS:
                 raise WeightsMissing(f"default {kind} backend {name!r} cannot start: {status.detail}", hint=status.fix)
             if status.state is Readiness.MISSING_DEPENDENCY:
-                raise DependencyMissing(f"default {kind} backend {name!r} cannot start: {status.detail}", hint=status.fix)
+                raise DependencyMissing(
+                    f"default {kind} backend {name!r} cannot start: {status.detail}", hint=status.fix
+                )
             if status.state is Readiness.NEEDS_CONFIG:
-                raise ConfigError(f"default {kind} backend {name!r} is not configured: {status.detail}", hint=status.fix)
+                raise ConfigError(
+                    f"default {kind} backend {name!r} is not configured: {status.detail}", hint=status.fix
+                )
 
     def create(self, kind: BackendKind, name: str | None = None) -> Backend:
         """A new, not yet loaded backend of `kind` (the default unless `name` is given)."""

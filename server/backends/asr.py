@@ -17,7 +17,5 @@ class ASRBackend(Backend):
     """
 
     @abstractmethod
-    def transcribe(
-        self, audio: AsyncIterable[AudioChunk], *, language: str | None = None
-    ) -> AsyncIterator[Transcript]:
+    def transcribe(self, audio: AsyncIterable[AudioChunk], *, language: str | None = None) -> AsyncIterator[Transcript]:
         """Stream transcripts for the audio; the last one yielded has `final=True`."""

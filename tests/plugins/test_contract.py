@@ -148,5 +148,3 @@ async def cancels_cleanly(backend: Backend, tmp_path: Path) -> None:
 def test_registry_has_a_default_of_every_kind() -> None:
     for kind in BackendKind:
         assert REGISTRY.default_name(kind) in REGISTRY.names(kind)
-
-

@@ -19,7 +19,11 @@ def test_defaults_use_an_sqlite_file_under_data(tmp_path: Path) -> None:
 def test_environment_overrides_file(tmp_path: Path) -> None:
     config = tmp_path / "memoria.toml"
     config.write_text('port = 9100\ndata_dir = "/srv/memoria"\n[limits]\nupload_bytes = 1000\n')
-    env = {"MEMORIA_PORT": "9200", "DATABASE_URL": "mysql+aiomysql://u:p@127.0.0.1/m", "MEMORIA_ICE_SERVERS": "stun:a:3478, stun:b"}
+    env = {
+        "MEMORIA_PORT": "9200",
+        "DATABASE_URL": "mysql+aiomysql://u:p@127.0.0.1/m",
+        "MEMORIA_ICE_SERVERS": "stun:a:3478, stun:b",
+    }
     settings = load_settings(config, env=env)
     assert settings.port == 9200
     assert settings.data_dir == Path("/srv/memoria")

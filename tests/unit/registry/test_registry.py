@@ -33,7 +33,9 @@ def plugin_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         del sys.modules[name]
 
 
-def write_plugin(folder: Path, module: str, backend_name: str, *, weights: str = "", requires: str = "") -> None:
+def write_plugin(
+    folder: Path, module: str, backend_name: str, *, weights: str = "", requires: str = ""
+) -> None:
     (folder / f"{module}.py").write_text(
         textwrap.dedent(
             f"""
@@ -44,7 +46,9 @@ def write_plugin(folder: Path, module: str, backend_name: str, *, weights: str =
             class Echo(PersonaBackend):
                 info = BackendInfo(
                     name={backend_name!r}, kind=BackendKind.PERSONA,
-                    weights=tuple(WeightSpec(path=p, fetch="memoria weights import FILE") for p in {weights!r}.split() ),
+                    weights=tuple(
+                        WeightSpec(path=p, fetch="memoria weights import FILE") for p in {weights!r}.split()
+                    ),
                     requires=tuple({requires!r}.split()), install="pip install 'memoria[echo]'",
                 )
                 async def respond(self, history, *, persona):
