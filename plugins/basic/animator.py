@@ -7,6 +7,7 @@ One frame per 1/25 s of audio received, numbered from the audio's sample count. 
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ class BasicAnimator(AnimatorBackend):
         super().__init__(config, weights_dir=weights_dir)
         self.faults = Faults(self.config, self.info.name)
         self._pictures: dict[tuple[Path, tuple[int, int], int], tuple[np.ndarray, FaceLayout]] = {}
+        self.drawn: Counter[AvatarState] = Counter()  # frames drawn per state (tests count the work done)
 
     async def prepare(self, avatar: AvatarFace) -> None:
         await self._picture(avatar)
@@ -72,6 +74,7 @@ class BasicAnimator(AnimatorBackend):
                 _render, picture, layout, buffered[:used], count, first_index + produced, openness, emotion, state
             )
             buffered = buffered[used:]
+            self.drawn[state] += len(frames)
             for frame in frames:
                 await self.faults.before_item(produced)
                 produced += 1
@@ -80,6 +83,7 @@ class BasicAnimator(AnimatorBackend):
             frames, _ = await asyncio.to_thread(
                 _render, picture, layout, buffered, 1, first_index + produced, openness, emotion, state
             )
+            self.drawn[state] += 1
             await self.faults.before_item(produced)
             yield frames[0]
 

@@ -39,8 +39,10 @@ class BasicVoice(VoiceBackend):
         self.faults = Faults(self.config, self.info.name)
         self.sample_rate = int(self.config.get("sample_rate", SAMPLE_RATE))
         self.f0 = float(self.config.get("f0", 120.0))
+        self.spoken: list[str] = []  # every text asked for, in order (tests count the work done)
 
     async def synthesize(self, text: str, *, voice: VoiceProfile) -> AsyncIterator[AudioChunk]:
+        self.spoken.append(text)
         f0 = float(voice.learned.get("f0", self.f0))
         step = int(self.sample_rate * CHUNK_S)
         pending: list[np.ndarray] = []

@@ -13,6 +13,7 @@ from server.calls.records import DbCallLog, close_stale_calls, end_call, open_ca
 from server.errors import NotFound
 from server.pipeline.backends import BackendPool, CallAvatar
 from server.pipeline.log import CallLog, MemoryLog
+from server.pipeline.replay import DbRenderStore
 from server.pipeline.session import CallSession, SessionConfig
 from server.registry import Registry
 from server.rtc.peer import CallPeer
@@ -81,7 +82,9 @@ class CallManager:
         except BaseException:
             await call_log.finish(reason="failed to start")
             raise
-        session = CallSession(backends, avatar, call_log, config=self.session_config)
+        # Saved avatars replay sentences they already said; ad-hoc calls have no rows to key on.
+        renders = DbRenderStore(self.sessionmaker, self.storage) if self.sessionmaker is not None else None
+        session = CallSession(backends, avatar, call_log, config=self.session_config, renders=renders)
         recording = None
         if avatar.avatar_id is not None:
             recording = self.storage.resolve(self.storage.new_avatar_file(avatar.avatar_id, "recordings", ".mp4"))

@@ -103,7 +103,7 @@ async def store(
         raise BadInput("nothing to cache: a render needs audio and frames")
     data, duration = await asyncio.to_thread(_pack, audio, frames)
     path = storage.new_avatar_file(avatar_id, FOLDER, ".zip")
-    storage.write(path, data)
+    await asyncio.to_thread(storage.write, path, data)  # fsync: keep it off the event loop
     try:
         row = GeneratedVideo(
             avatar_id=avatar_id,

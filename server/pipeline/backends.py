@@ -31,6 +31,7 @@ class CallAvatar(msgspec.Struct, frozen=True):
     voice: VoiceProfile = VoiceProfile()
     backends: dict[str, str] = msgspec.field(default_factory=dict)  # kind -> backend name
     avatar_id: int | None = None
+    photo_id: int | None = None  # the avatar_images row shown (keys the render cache)
 
 
 class CallBackends:

@@ -19,6 +19,7 @@ from server.pipeline.endpointing import Edge, Endpointer, EnergyEndpointer
 from server.pipeline.events import Emit, EndedEvent, ErrorEvent, Event, StateEvent
 from server.pipeline.idle import IdleFace
 from server.pipeline.log import CallLog
+from server.pipeline.replay import RenderStore, ReplayCache
 from server.pipeline.tasks import cancel_and_wait
 from server.pipeline.timeline import AUDIO_FRAME, RATE, MediaTimeline
 from server.pipeline.turn import ReplyTurn, TurnContext
@@ -48,6 +49,7 @@ class CallSession:
         config: SessionConfig | None = None,
         emit: Emit | None = None,
         endpointer: Endpointer | None = None,
+        renders: RenderStore | None = None,
     ) -> None:
         self.backends, self.avatar, self.log = backends, avatar, log
         self.config = config or SessionConfig()
@@ -57,6 +59,8 @@ class CallSession:
         )
         self.timeline = MediaTimeline()
         self.idle = IdleFace(backends.animator, avatar.face)
+        # Replies already rendered for this avatar are replayed; ad-hoc avatars (no row) skip it.
+        self.replays = ReplayCache.for_call(renders, avatar, backends)
         self.state = AvatarState.IDLE
         self.history: list[Turn] = []
         self.turn: ReplyTurn | None = None
@@ -87,6 +91,8 @@ class CallSession:
             await cancel_and_wait(self.turn_task)
             self.timeline.flush()
             await self.idle.aclose()
+            if self.replays is not None:
+                await self.replays.aclose()  # fully played sentences are still stored
         finally:
             try:
                 await self.backends.aclose()
@@ -167,6 +173,7 @@ class CallSession:
             history=self.history,
             lead_samples=RATE * self.config.lead_ms // 1000,
             language=self.config.language,
+            replays=self.replays,
         )
         del self.history[: max(0, len(self.history) - self.config.history_turns)]
         self.turn = ReplyTurn(ctx, None if speculative else self.turns)

@@ -8,23 +8,32 @@ backend failing) the words that reached the user are persisted and added to the 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 import numpy as np
 
 from server.backends import Role, Turn
 from server.errors import BackendFailure
-from server.media import AudioChunk, AvatarState, Emotion
+from server.media import AudioChunk, AvatarState, Emotion, VideoFrame
+from server.pipeline.animation import AnimatorRun
 from server.pipeline.audio import IntResampler
 from server.pipeline.backends import CallAvatar, CallBackends
 from server.pipeline.events import CaptionEvent, Emit, EmotionEvent, ErrorEvent, FlagEvent
 from server.pipeline.log import CallLog
+from server.pipeline.playback import replay_pcm, show_replay
+from server.pipeline.replay import Recorder, ReplayCache
 from server.pipeline.sentences import SentenceCutter
 from server.pipeline.tasks import cancel_and_wait
 from server.pipeline.timeline import RATE, SAMPLES_PER_FRAME, MediaTimeline
+
+if TYPE_CHECKING:
+    from server.face.render_cache import Replay
+
+log = logging.getLogger(__name__)
 
 ASR_RATE = 16000
 
@@ -55,6 +64,7 @@ class TurnContext(msgspec.Struct):
     history: list[Turn]
     lead_samples: int = RATE // 10
     language: str | None = None
+    replays: ReplayCache | None = None  # the render cache, for avatars that have a database row
 
 
 class ReplyTurn:
@@ -68,8 +78,12 @@ class ReplyTurn:
         self.sentences: list[tuple[int, str]] = []  # (start sample on the timeline, text)
         self.first_audio_sample: int | None = None
         self.cursor = 0  # where the next reply sample goes
-        self._feed: asyncio.Queue[AudioChunk | None] = asyncio.Queue()
-        self._animator: asyncio.Task[None] | None = None
+        self._run: AnimatorRun | None = None  # the animator stream being fed
+        self._runs: list[AnimatorRun] = []
+        self._replaying: list[asyncio.Task[None]] = []  # replays putting their frames on the timeline
+        self._flushes = ctx.timeline.stats.flushes  # a flush after this means this turn was cut
+        self._recorder = Recorder(ctx.replays, ctx.timeline, self._flushes)  # live sentences for the cache
+        self._replayed_to = 0  # end of the last replayed audio on the timeline
         self._padder: asyncio.Task[None] | None = None
         # A speculative turn (started at a pause) works unseen until the end of speech confirms it.
         self.confirmed = asyncio.Event()
@@ -108,8 +122,10 @@ class ReplyTurn:
             outcome["interrupted"] = True
             raise
         finally:
+            self._recorder.drop()  # whatever was not handed to the cache yet is partial
             await cancel_and_wait(self._padder)
-            await cancel_and_wait(self._animator)
+            for task in [*(run.task for run in self._runs), *self._replaying]:
+                await cancel_and_wait(task)
             if self.confirmed.is_set():
                 await self._persist_said(outcome)
                 ctx.set_state(AvatarState.LISTENING)
@@ -128,11 +144,20 @@ class ReplyTurn:
             group.create_task(self._write(history, sentences))
             group.create_task(self._speak(sentences))
         await cancel_and_wait(self._padder)
-        if self._animator is not None:
-            self._feed.put_nowait(None)
-            await self._animator
-        while ctx.timeline.audio_position < self.cursor and ctx.timeline.speech_end >= self.cursor:
+        self._end_run()
+        for task in [*(run.task for run in self._runs), *self._replaying]:
+            await task
+        self._recorder.settle()
+        while self._own_speech_playing():  # noqa: ASYNC110 - the tracks advance playback; no event to wait on
             await asyncio.sleep(POLL_S)
+
+    def _own_speech_playing(self) -> bool:
+        """Whether this turn's speech still plays (and no flush dropped it); a replayed last sentence
+        ends just short of the cursor, as its last frame's remainder is silence."""
+        timeline = self.ctx.timeline
+        return timeline.audio_position < self.cursor <= timeline.speech_end or (
+            timeline.audio_position < self._replayed_to <= timeline.speech_end
+        )
 
     async def _record_user(self) -> None:
         """Once confirmed: caption and store what the user said, before any reply is heard."""
@@ -180,6 +205,10 @@ class ReplyTurn:
     async def _speak(self, sentences: asyncio.Queue[str | None]) -> None:
         """Each sentence -> voice -> 48 kHz audio on the timeline, and to the animator."""
         while (sentence := await sentences.get()) is not None:
+            if self.ctx.replays is not None:
+                replay = await self.ctx.replays.lookup(sentence, self._emotion_now().value)
+                if replay is not None and await self._replay(sentence, replay):
+                    continue
             self._start_animator()  # its set-up overlaps the voice's first chunk
             resampler: IntResampler | None = None
             started = False
@@ -192,9 +221,12 @@ class ReplyTurn:
                     started = True
                     self.timings.setdefault("first_audio", time.monotonic())
                     self._place_sentence(sentence)
+                    if self._run is not None:
+                        self._recorder.open(sentence, self._run.emotion.value, self.cursor, self._run)
                 self._place(samples)
             if resampler is not None:
                 self._place(resampler.flush())
+            self._recorder.close()
 
     def _place_sentence(self, sentence: str) -> None:
         timeline = self.ctx.timeline
@@ -203,9 +235,10 @@ class ReplyTurn:
             self.first_audio_sample = self.cursor
             self.timings["placed"] = time.monotonic()
             self._padder = asyncio.create_task(self._pad(), name=f"pad-turn-{self.number}")
-            self._start_animator()
             self.ctx.set_state(AvatarState.SPEAKING)
         self._keep_ahead()
+        if self.ctx.replays is not None:  # cached sentences start on a frame edge: their frames are their own
+            self._to_animator(np.zeros(-self.cursor % SAMPLES_PER_FRAME, np.int16))
         self.sentences.append((self.cursor, sentence))
         self.ctx.emit(CaptionEvent(role=Role.AVATAR.value, text=sentence, final=False, turn=self.number))
 
@@ -236,35 +269,63 @@ class ReplyTurn:
         would draw all of it before showing the first frame."""
         for start in range(0, len(samples), ANIMATOR_PIECE):
             piece = samples[start : start + ANIMATOR_PIECE]
-            self._feed.put_nowait(AudioChunk(samples=piece, sample_rate=RATE, pts=self.cursor))
+            self._start_animator().feed(AudioChunk(samples=piece, sample_rate=RATE, pts=self.cursor))
+            self._recorder.add_audio(piece)
             self.cursor += len(piece)
 
-    def _start_animator(self) -> None:
-        if self._animator is None:
-            self._animator = asyncio.create_task(self._animate(), name=f"animate-turn-{self.number}")
+    def _start_animator(self) -> AnimatorRun:
+        if self._run is None:
+            ctx = self.ctx
+            name = f"animate-turn-{self.number}-{len(self._runs)}"
+            self._run = AnimatorRun(ctx.backends.animator, ctx.avatar.face, self._emotion_now(), self._show, name)
+            self._runs.append(self._run)
+        return self._run
 
-    async def _animate(self) -> None:
-        """The animator over the reply's audio; the k-th frame out shows the k-th 40 ms from the reply's start."""
+    def _end_run(self) -> None:
+        if self._run is not None:
+            self._run.end()
+            self._run = None
 
-        async def chunks() -> AsyncIterator[AudioChunk]:
-            while (chunk := await self._feed.get()) is not None:
-                yield chunk
+    def _emotion_now(self) -> Emotion:
+        """The emotion the next sentence is drawn with: the running animator stream's, else the reply's."""
+        return self._run.emotion if self._run is not None else self.emotion or Emotion.NEUTRAL
 
-        emotion = self.emotion or Emotion.NEUTRAL
-        stream = self.ctx.backends.animator.animate(
-            chunks(), avatar=self.ctx.avatar.face, emotion=emotion, state=AvatarState.SPEAKING
-        )
-        index: int | None = None
+    def _show(self, index: int, frame: VideoFrame) -> None:
+        """A frame for the timeline (and for the sentence being recorded), unless this turn was cut."""
+        if self.ctx.timeline.stats.flushes != self._flushes:
+            return
+        self.ctx.timeline.add_frame(index, frame)
+        self._recorder.add_frame(index, frame)
+
+    # -- the render cache ----------------------------------------------------------------------
+
+    async def _replay(self, sentence: str, replay: Replay) -> bool:
+        """Play a stored render of `sentence` at the cursor: its audio and frames, no voice or animator
+        work. False if its audio cannot be read (the sentence is then rendered live)."""
+        handed_over = False
         try:
-            async for frame in stream:
-                if index is None:  # frames only come after the first placed audio
-                    index = (self.first_audio_sample or 0) // SAMPLES_PER_FRAME
-                self.ctx.timeline.add_frame(index, frame)
-                index += 1
+            try:
+                pcm = await asyncio.to_thread(replay_pcm, replay, RATE)
+            except Exception:  # a damaged file costs a render, never the reply
+                log.exception("a cached render could not be read")
+                return False
+            if len(pcm) == 0:
+                return False
+            await self._recorded.wait()  # a speculative reply is held here until the user has finished
+            self.timings.setdefault("first_audio", time.monotonic())
+            self._place_sentence(sentence)
+            self._end_run()  # the stream so far ends on this frame edge; a new one starts after the replay
+            start, frames = self.cursor, -(-len(pcm) // SAMPLES_PER_FRAME)
+            self.ctx.timeline.add_audio(start, pcm)
+            self._replayed_to = start + len(pcm)
+            self.cursor = start + frames * SAMPLES_PER_FRAME  # the last frame's remainder is silence
+            shown = show_replay(replay, start // SAMPLES_PER_FRAME, frames, self._show)
+            self._replaying.append(asyncio.create_task(shown, name=f"replay-turn-{self.number}"))
+            handed_over = True
+            return True
         finally:
-            aclose = getattr(stream, "aclose", None)
-            if aclose is not None:
-                await aclose()
+            if not handed_over:
+                replay.close()
 
     async def _persist_said(self, outcome: dict[str, Any]) -> None:
         """Store the sentences that started playing; an interrupted or failed reply keeps its flag."""

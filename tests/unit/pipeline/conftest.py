@@ -16,6 +16,7 @@ from server.backends import AvatarFace, PersonaSheet
 from server.pipeline.backends import CallAvatar, CallBackends
 from server.pipeline.events import Event
 from server.pipeline.log import MemoryLog
+from server.pipeline.replay import RenderStore
 from server.pipeline.session import CallSession, SessionConfig
 
 
@@ -43,7 +44,12 @@ def make_backends(**config: dict[str, Any]) -> CallBackends:
 @pytest.fixture
 def make_session(portrait: Path) -> Callable[..., tuple[CallSession, MemoryLog, list[Event]]]:
     def make(
-        config: SessionConfig | None = None, **backend_config: dict[str, Any]
+        config: SessionConfig | None = None,
+        *,
+        avatar_id: int | None = None,
+        renders: RenderStore | None = None,
+        backends: CallBackends | None = None,
+        **backend_config: dict[str, Any],
     ) -> tuple[CallSession, MemoryLog, list[Event]]:
         events: list[Event] = []
         log = MemoryLog()
@@ -52,8 +58,11 @@ def make_session(portrait: Path) -> Callable[..., tuple[CallSession, MemoryLog, 
             sheet=PersonaSheet(
                 name="Ann", relationship="mother", user_name="Tom", memories=("we baked bread on Sundays",)
             ),
+            avatar_id=avatar_id,
         )
-        session = CallSession(make_backends(**backend_config), avatar, log, config=config, emit=events.append)
+        session = CallSession(
+            backends or make_backends(**backend_config), avatar, log, config=config, emit=events.append, renders=renders
+        )
         return session, log, events
 
     return make
@@ -79,6 +88,7 @@ class Driver:
         self.frames = 0
         self.late = 0
         self.step = 0
+        self.shown: dict[int, np.ndarray] = {}  # frame index -> image, for every frame the video got
 
     async def play(self, mic: np.ndarray, *, step_s: float = 0.002) -> None:
         for start in range(0, len(mic), 320):
@@ -90,6 +100,8 @@ class Driver:
             if self.step % 2 == 0:
                 frame, late = await self.session.video_frame(self.step // 2)
                 self.frames += frame is not None
+                if frame is not None:
+                    self.shown[self.step // 2] = frame.image
                 self.late += late
             self.step += 1
             await asyncio.sleep(step_s)
