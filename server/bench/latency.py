@@ -35,6 +35,27 @@ def user_speech(seconds: float, *, f0: float = 140.0, seed: int = 0) -> np.ndarr
     return (np.clip(0.3 * voiced * syllables / 1.5, -1, 1) * 32767).astype(np.int16)
 
 
+QUESTIONS = (
+    "Do you remember the bread we baked on Sundays?",
+    "I got the job I told you about.",
+    "How are you feeling today?",
+    "I miss you so much, Grandma.",
+)
+
+
+def spoken_questions() -> list[tuple[np.ndarray, int]]:
+    """Real words in the bundled voice, cut at the last loud sample: the clock starts at the end of speech."""
+    from server.speech.testing import say
+
+    spoken = []
+    for text in QUESTIONS:
+        audio, rate = say(text)
+        loud = np.nonzero(np.abs(audio) > 0.02)[0]
+        audio = audio[: loud[-1] + 1] if len(loud) else audio
+        spoken.append(((np.clip(audio, -1, 1) * 32767).astype(np.int16), rate))
+    return spoken
+
+
 def bench_photo(folder: Path) -> Path:
     from server.cli.demo import demo_photo
 
@@ -56,7 +77,7 @@ async def run(
 
     settings, registry = settings_and_registry()
     settings = settings.with_changes(loopback_only=True)
-    spoken = [(s, r) for s, r, _ in load_turns(say)] or [(user_speech(1.2, seed=i), RATE) for i in range(turns)]
+    spoken = [(s, r) for s, r, _ in load_turns(say)] or spoken_questions()
     with tempfile.TemporaryDirectory(prefix="memoria-bench-") as folder:
         avatar = CallAvatar(
             face=AvatarFace(photo=bench_photo(Path(folder))),

@@ -33,7 +33,8 @@ class CallController(Controller):
         current_user: CurrentUser,
         storage: AppStorage,
     ) -> AnswerRead:
-        avatar = await call_avatar(db_session, storage, current_user, avatar_id, video=data.video)
+        registry = request.app.state.registry
+        avatar = await call_avatar(db_session, storage, current_user, avatar_id, video=data.video, registry=registry)
         manager = CallManager.of_app(request.app.state)
         answer, live = await manager.start(avatar, data.sdp, user_id=current_user.id, record=data.record)
         return AnswerRead(call_id=live.call_id, sdp=answer)

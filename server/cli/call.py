@@ -20,7 +20,9 @@ from server.cli.common import friendly_errors, settings_and_registry
 from server.errors import BadInput
 
 
-async def ad_hoc_avatar(photo: Path, voices: tuple[Path, ...], sheet_file: Path, size: tuple[int, int]) -> Any:
+async def ad_hoc_avatar(
+    photo: Path, voices: tuple[Path, ...], sheet_file: Path, size: tuple[int, int], registry: Any = None
+) -> Any:
     """A CallAvatar straight from files (landmarks found here, as photo upload would)."""
     from PIL import Image
 
@@ -44,12 +46,27 @@ async def ad_hoc_avatar(photo: Path, voices: tuple[Path, ...], sheet_file: Path,
         landmarks = tuple((float(p[0]), float(p[1])) for p in analysis.landmarks)
     except ModuleNotFoundError:
         pass  # no face analysis installed: animators fall back to their own detection
+    learned = await learn_voice(registry, voices) if registry is not None and voices else {}
     return CallAvatar(
-        face=AvatarFace(photo=photo, landmarks=landmarks, size=size), sheet=sheet, voice=VoiceProfile(samples=voices)
+        face=AvatarFace(photo=photo, landmarks=landmarks, size=size),
+        sheet=sheet,
+        voice=VoiceProfile(samples=voices, learned=learned),
     )
 
 
-async def stored_avatar(sessionmaker: Any, storage: Any, name: str, size: str) -> tuple[Any, int]:
+async def learn_voice(registry: Any, voices: tuple[Path, ...]) -> dict[str, Any]:
+    """Shape the default voice after the --voice recordings, as an upload would for a saved avatar."""
+    from server.backends import BackendKind
+
+    backend = registry.create(BackendKind.VOICE)
+    try:
+        await backend.load()
+        return dict(await backend.learn(voices))
+    finally:
+        await backend.aclose()
+
+
+async def stored_avatar(sessionmaker: Any, storage: Any, name: str, size: str, registry: Any) -> tuple[Any, int]:
     """The avatar called `name` in the database and its owner's id."""
     from sqlalchemy import select
 
@@ -66,7 +83,7 @@ async def stored_avatar(sessionmaker: Any, storage: Any, name: str, size: str) -
             raise BadInput(f"{len(rows)} avatars are named {name!r}", hint="rename one of them")
         avatar_id, owner_id = rows[0]
         user = await session.get(User, owner_id)
-        return await call_avatar(session, storage, user, avatar_id, video=size), owner_id
+        return await call_avatar(session, storage, user, avatar_id, video=size, registry=registry), owner_id
 
 
 def load_turns(files: tuple[Path, ...]) -> list[tuple[np.ndarray, int, str | None]]:
@@ -106,13 +123,13 @@ async def run(options: dict[str, Any]) -> dict[str, Any]:
             engine = make_engine(settings.db_url)
             sessionmaker = make_sessionmaker(engine)
             avatar, user_id = await stored_avatar(
-                sessionmaker, Storage(settings.data_dir), options["avatar"], options["video"]
+                sessionmaker, Storage(settings.data_dir), options["avatar"], options["video"], registry
             )
         else:
             if not (options["photo"] and options["sheet"]):
                 raise click.UsageError("give --avatar NAME, or --photo FILE and --sheet FILE (and --voice FILE)")
             avatar = await ad_hoc_avatar(
-                options["photo"], options["voice"], options["sheet"], video_size(options["video"])
+                options["photo"], options["voice"], options["sheet"], video_size(options["video"]), registry
             )
         manager = CallManager(registry=registry, settings=settings, sessionmaker=sessionmaker)
         results = []

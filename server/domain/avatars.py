@@ -7,17 +7,21 @@ exist (404), so ids cannot be probed.
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.backends import BackendKind
-from server.db.models import Avatar, AvatarImage, User, utcnow
-from server.domain import schemas
+from server.db.models import Avatar, AvatarImage, User, VoiceSample, utcnow
+from server.domain import schemas, voice_profiles
 from server.domain.removal import delete_avatar_rows
 from server.errors import BadInput, NotFound
 from server.registry import Registry
 from server.storage import Storage
+
+if TYPE_CHECKING:
+    from server.domain.preparation import MediaPreparer
 
 
 async def owned_avatar(session: AsyncSession, user: User, avatar_id: int) -> Avatar:
@@ -34,7 +38,7 @@ async def primary_photo_id(session: AsyncSession, avatar_id: int) -> int | None:
     )
 
 
-async def avatar_read(session: AsyncSession, avatar: Avatar) -> schemas.AvatarRead:
+async def avatar_read(session: AsyncSession, avatar: Avatar, media: MediaPreparer) -> schemas.AvatarRead:
     return schemas.AvatarRead(
         id=avatar.id,
         name=avatar.name,
@@ -44,9 +48,22 @@ async def avatar_read(session: AsyncSession, avatar: Avatar) -> schemas.AvatarRe
         consent_at=avatar.consent_at,
         backends=dict(avatar.backends or {}),
         primary_photo_id=await primary_photo_id(session, avatar.id),
+        voice=await voice_likeness(session, avatar, media),
         created_at=avatar.created_at,
         updated_at=avatar.updated_at,
     )
+
+
+async def voice_likeness(session: AsyncSession, avatar: Avatar, media: MediaPreparer) -> schemas.VoiceLikenessRead:
+    """The likeness state for the avatar's current samples and voice backend."""
+    from server.domain.preparation import backend_name
+
+    sample_ids = list(await session.scalars(select(VoiceSample.id).where(VoiceSample.avatar_id == avatar.id)))
+    backend = backend_name(media.registry, avatar.backends, BackendKind.VOICE)
+    state, error, when = voice_profiles.state_of(
+        avatar.voice_profile, backend or "", sample_ids, pending=media.learning(avatar.id)
+    )
+    return schemas.VoiceLikenessRead(state=state, backend=backend, error=error, updated_at=when)
 
 
 async def create(session: AsyncSession, user: User, data: schemas.AvatarCreate) -> Avatar:

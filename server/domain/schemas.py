@@ -81,6 +81,15 @@ class AvatarUpdate(Input):
     backends: dict[str, Annotated[str, Meta(min_length=1, max_length=120)]] | None = None  # kind -> backend name
 
 
+class VoiceLikenessRead(Output, kw_only=True):
+    """How far the voice is shaped after the uploaded samples, for the avatar's voice backend."""
+
+    state: str  # none (no samples) | learning | ready | failed | outdated (samples changed, not learned)
+    backend: str | None  # the voice backend it is (or would be) learned for
+    error: str | None = None  # why learning failed
+    updated_at: datetime | None = None  # when the last learning finished
+
+
 class AvatarRead(Output, kw_only=True):
     id: int
     name: str
@@ -90,6 +99,7 @@ class AvatarRead(Output, kw_only=True):
     consent_at: datetime
     backends: dict[str, str]
     primary_photo_id: int | None
+    voice: VoiceLikenessRead
     created_at: datetime
     updated_at: datetime
 

@@ -88,7 +88,9 @@ class LoopbackCall:
         final = await self.wait_reply(number, since=ended, timeout=timeout)
         await asyncio.sleep(0.3)  # let the last frames arrive
         events = self.events_since(ended)
-        user = next((e.text for e in events if isinstance(e, CaptionEvent) and e.role == "user"), "")
+        # the user's caption can come before the file ends when it closes with silence
+        heard = self.events_since(utterance.started_at or ended)
+        user = next((e.text for e in heard if isinstance(e, CaptionEvent) and e.role == "user"), "")
         emotion = next((e.emotion.value for e in events if isinstance(e, EmotionEvent)), None)
         error = next((e.message for e in events if isinstance(e, ErrorEvent)), None)
         first_audio = measure.first_speech_after(self.client.received, ended)

@@ -12,6 +12,7 @@ from litestar.response import File
 from server.deps import AppSettings, AppStorage, CurrentUser, DbSession
 from server.domain import photos, voices
 from server.domain.avatars import owned_avatar
+from server.domain.preparation import MEDIA_DEPENDENCY, Media
 from server.domain.schemas import PhotoDetail, PhotoRead, VoiceSampleRead
 from server.domain.uploads import original_name, read_upload
 
@@ -29,6 +30,7 @@ class PhotoController(Controller):
     path = "/avatars/{avatar_id:int}/photos"
     tags = ("photos",)
     security = ({"bearer": []},)
+    dependencies = MEDIA_DEPENDENCY
 
     @post("/", status_code=201, summary="Upload a photo (JPEG, PNG or WebP with one clear face)")
     async def upload(
@@ -39,6 +41,7 @@ class PhotoController(Controller):
         current_user: CurrentUser,
         storage: AppStorage,
         settings: AppSettings,
+        media: Media,
     ) -> PhotoDetail:
         try:
             avatar = await owned_avatar(db_session, current_user, avatar_id)
@@ -46,6 +49,8 @@ class PhotoController(Controller):
         finally:
             await data.file.close()
         image = await photos.add(db_session, storage, avatar, raw, settings.limits)
+        if image.is_primary:
+            await media.photo_changed(db_session, avatar.id)
         return photos.photo_detail(image)
 
     @get("/", summary="The avatar's photos")
@@ -80,11 +85,21 @@ class PhotoController(Controller):
 
     @put("/{photo_id:int}/primary", summary="Make this the photo that is animated")
     async def make_primary(
-        self, avatar_id: FromPath[int], photo_id: FromPath[int], db_session: DbSession, current_user: CurrentUser
+        self,
+        avatar_id: FromPath[int],
+        photo_id: FromPath[int],
+        db_session: DbSession,
+        current_user: CurrentUser,
+        media: Media,
     ) -> PhotoRead:
         avatar = await owned_avatar(db_session, current_user, avatar_id)
         image = await photos.owned_photo(db_session, avatar, photo_id)
-        return photos.photo_read(await photos.set_primary(db_session, avatar, image))
+        was_primary = image.is_primary
+        image = await photos.set_primary(db_session, avatar, image)
+        await db_session.commit()  # the preparation job reads it from its own session
+        if not was_primary:
+            await media.photo_changed(db_session, avatar.id)
+        return photos.photo_read(image)
 
     @delete("/{photo_id:int}", status_code=204)
     async def remove(
@@ -94,16 +109,21 @@ class PhotoController(Controller):
         db_session: DbSession,
         current_user: CurrentUser,
         storage: AppStorage,
+        media: Media,
     ) -> None:
         avatar = await owned_avatar(db_session, current_user, avatar_id)
         image = await photos.owned_photo(db_session, avatar, photo_id)
+        was_primary = image.is_primary
         await photos.remove(db_session, storage, avatar, image)
+        if was_primary:
+            await media.photo_changed(db_session, avatar_id)
 
 
 class VoiceSampleController(Controller):
     path = "/avatars/{avatar_id:int}/voice-samples"
     tags = ("voice",)
     security = ({"bearer": []},)
+    dependencies = MEDIA_DEPENDENCY
 
     @post("/", status_code=201, summary="Upload a recording (WAV, MP3, M4A, OGG/Opus, FLAC, WebM audio)")
     async def upload(
@@ -114,6 +134,7 @@ class VoiceSampleController(Controller):
         current_user: CurrentUser,
         storage: AppStorage,
         settings: AppSettings,
+        media: Media,
     ) -> VoiceSampleRead:
         try:
             avatar = await owned_avatar(db_session, current_user, avatar_id)
@@ -121,6 +142,7 @@ class VoiceSampleController(Controller):
         finally:
             await data.file.close()
         sample = await voices.add(db_session, storage, avatar, raw, original_name(data.file), settings.limits)
+        await media.voice_changed(db_session, avatar.id)  # learned in the background: see GET /avatars/{id}
         return voices.sample_read(sample)
 
     @get("/", summary="The avatar's voice samples")
@@ -160,6 +182,8 @@ class VoiceSampleController(Controller):
         db_session: DbSession,
         current_user: CurrentUser,
         storage: AppStorage,
+        media: Media,
     ) -> None:
         avatar = await owned_avatar(db_session, current_user, avatar_id)
         await voices.remove(db_session, storage, await voices.owned_sample(db_session, avatar, sample_id))
+        await media.voice_changed(db_session, avatar_id)

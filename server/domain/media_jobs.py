@@ -1,0 +1,93 @@
+"""The two background jobs `MediaPreparer` runs: learn an avatar's voice likeness, prepare its
+primary photo. Each returns True when the avatar changed while it worked, so it should run again."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from server.backends import BackendKind
+from server.db.models import Avatar, AvatarImage, VoiceSample
+from server.domain import voice_profiles
+from server.errors import MemoriaError
+from server.face import render_cache
+
+if TYPE_CHECKING:
+    from server.domain.preparation import MediaPreparer
+
+log = logging.getLogger(__name__)
+
+NO_VOICE_BACKEND = "no voice backend is configured: set voice under [defaults] in plugin_registry.toml"
+
+
+async def learn_voice(preparer: MediaPreparer, avatar_id: int) -> bool:
+    """Learn from the current samples with the avatar's voice backend and store the result."""
+    from server.domain.preparation import backend_name
+
+    async with preparer.sessionmaker() as session:
+        avatar = await session.get(Avatar, avatar_id)
+        if avatar is None:
+            return False
+        name = backend_name(preparer.registry, avatar.backends, BackendKind.VOICE)
+        query = select(VoiceSample.id, VoiceSample.path).where(VoiceSample.avatar_id == avatar_id)
+        samples = list((await session.execute(query.order_by(VoiceSample.id))).all())
+    ids = [sample_id for sample_id, _ in samples]
+    if not samples:
+        profile: dict[str, object] = {}
+    elif name is None:
+        profile = voice_profiles.with_failure("", NO_VOICE_BACKEND, ids)
+    else:
+        try:
+            async with preparer.borrowed(BackendKind.VOICE, name) as backend:
+                learned = await backend.learn(tuple(preparer.storage.resolve(p) for _, p in samples))  # type: ignore[attr-defined]
+            profile = voice_profiles.with_learned(name, learned, ids)
+        except Exception as exc:  # recorded for the user; the samples stay as they are
+            log.warning("learning the voice of avatar %s with %s failed: %s", avatar_id, name, exc)
+            profile = voice_profiles.with_failure(name, _reason(exc), ids)
+    async with preparer.sessionmaker() as session:
+        avatar = await session.get(Avatar, avatar_id)
+        if avatar is None:
+            return False
+        now = list(await session.scalars(select(VoiceSample.id).where(VoiceSample.avatar_id == avatar_id)))
+        if sorted(now) != ids or backend_name(preparer.registry, avatar.backends, BackendKind.VOICE) != name:
+            return True  # changed while learning: this result is already stale
+        avatar.voice_profile = profile
+        await session.commit()
+        if voice_profiles.learned_backends(profile):
+            # Replies rendered before were spoken without this likeness.
+            await render_cache.forget_avatar(session, preparer.storage, avatar_id)
+    return False
+
+
+async def prepare_face(preparer: MediaPreparer, avatar_id: int) -> bool:
+    """Run the avatar's animator's `prepare()` on its primary photo, into the call's cache folder."""
+    from server.calls.avatars import DEFAULT_VIDEO, face_for, video_size
+    from server.domain.preparation import backend_name
+
+    async with preparer.sessionmaker() as session:
+        avatar = await session.get(Avatar, avatar_id)
+        if avatar is None:
+            return False
+        image = await session.scalar(
+            select(AvatarImage).where(AvatarImage.avatar_id == avatar_id, AvatarImage.is_primary.is_(True)).limit(1)
+        )
+        if image is None:
+            return False
+        name = backend_name(preparer.registry, avatar.backends, BackendKind.ANIMATOR)
+        face = face_for(image, preparer.storage, avatar_id, video_size(DEFAULT_VIDEO))
+        photo_id = image.id
+    if name is None:
+        log.info("no animator backend configured: photo %s of avatar %s not prepared", photo_id, avatar_id)
+        return False
+    async with preparer.borrowed(BackendKind.ANIMATOR, name) as animator:
+        await animator.prepare(face)  # type: ignore[attr-defined]
+    log.info("prepared photo %s of avatar %s for %s", photo_id, avatar_id, name)
+    return False
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, MemoriaError):
+        return exc.message + (f" ({exc.hint})" if exc.hint else "")
+    return f"{type(exc).__name__}: {exc}"
