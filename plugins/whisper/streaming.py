@@ -5,11 +5,16 @@ is decoded every `partial_interval` for partial transcripts. As soon as the tail
 for `tail_silence_ms` (well before the caller's endpoint fires), a decode of everything so far
 starts; when the stream then ends with no speech after it, that result is the final one and no
 decoding is left to do.
+
+Early decodes only pay off when audio arrives as it is spoken. An utterance handed over whole
+(much faster than real time) is decoded once, at its end: a partial decode would only hold the
+final one up, as one decode runs at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncGenerator, AsyncIterable, Callable
 from typing import Any
 
@@ -26,6 +31,7 @@ class StreamOptions(msgspec.Struct, frozen=True):
     partial_interval_ms: float = 1000.0  # audio between partial decodes while speech goes on
     tail_silence_ms: float = 150.0  # quiet tail that starts the decode expected to be final
     min_speech_ms: float = 64.0
+    live_ratio: float = 2.0  # audio arriving faster than this many times real time is not live
 
 
 class _Decode(msgspec.Struct):
@@ -53,6 +59,12 @@ async def transcribe_stream(
     inflight: _Decode | None = None
     best: tuple[str, str | None, int] | None = None  # (text, language, covered) of the newest finished decode
     last_partial = ""
+    started: float | None = None  # monotonic time of the first chunk
+
+    def live() -> bool:
+        """Whether the audio so far came in about as fast as it was spoken."""
+        elapsed = time.monotonic() - (started or 0.0)
+        return elapsed * options.live_ratio >= n / SAMPLE_RATE
 
     def launch() -> _Decode:
         snapshot = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
@@ -62,6 +74,7 @@ async def transcribe_stream(
         async for chunk in audio:
             if resampler is None:
                 resampler = StreamResampler(chunk.sample_rate, SAMPLE_RATE)
+                started = time.monotonic()
             x = resampler.process(chunk.as_float())
             parts.append(x)
             n += len(x)
@@ -77,7 +90,7 @@ async def transcribe_stream(
                 if text and text != last_partial:
                     last_partial = text
                     yield Transcript(text=text, final=False, end=best[2] / SAMPLE_RATE, language=lang)
-            if inflight is None and heard_speech:
+            if inflight is None and heard_speech and live():
                 quiet = not vad.in_speech
                 stale = best is None or best[2] < last_voiced
                 if quiet and stale:

@@ -23,9 +23,13 @@ async def _chunks(audio: np.ndarray, rate: int, *, chunk_ms: int = 20, pace: flo
         await asyncio.sleep(pace)
 
 
+# The tests play audio ~10x faster than real time; this counts that as live.
+FAST_LIVE = 50.0
+
+
 async def _collect(engine: ScriptedEngine, audio: np.ndarray, rate: int, **kw: float) -> list[Transcript]:
     pace = float(kw.pop("pace", 0.0))
-    options = StreamOptions(**kw) if kw else StreamOptions()
+    options = StreamOptions(**{"live_ratio": FAST_LIVE, **kw})
     return [t async for t in transcribe_stream(engine, _chunks(audio, rate, pace=pace), language="en", vad_factory=VadEndpointer, options=options)]
 
 
@@ -58,6 +62,27 @@ async def test_speech_after_a_pause_forces_a_fresh_final(fox: tuple[np.ndarray, 
     assert out[-1].final
 
 
+async def test_a_whole_utterance_handed_over_at_once_is_decoded_once(fox: tuple[np.ndarray, int]) -> None:
+    # A turn's recorded utterance arrives all at once: an early decode of its first part would only
+    # hold up the final one (one decode runs at a time).
+    speech, rate = fox
+    engine = ScriptedEngine(delay=0.05)
+    audio = np.concatenate([speech, silence(0.3, rate), speech, silence(0.3, rate)])
+    out = await _collect(engine, audio, rate, partial_interval_ms=300, tail_silence_ms=150, live_ratio=2.0)
+    assert len(engine.calls) == 1
+    assert engine.calls[0] == pytest.approx(len(audio) * 16000 / rate, abs=400)
+    assert [t.final for t in out] == [True]
+
+
+async def test_real_time_audio_gets_partials_with_the_default_options(fox: tuple[np.ndarray, int]) -> None:
+    speech, rate = fox
+    engine = ScriptedEngine(delay=0.01)
+    audio = np.concatenate([speech[: int(1.6 * rate)], silence(0.4, rate)])
+    out = [t async for t in transcribe_stream(engine, _chunks(audio, rate, pace=0.02), language="en", vad_factory=VadEndpointer, options=StreamOptions(partial_interval_ms=500))]
+    assert len(engine.calls) >= 2, "no early decode while the audio came in real time"
+    assert out[-1].final
+
+
 async def test_no_speech_means_empty_final_without_decoding() -> None:
     engine = ScriptedEngine()
     out = await _collect(engine, silence(1.5, 16000), 16000)
@@ -77,7 +102,7 @@ async def test_cancelling_mid_stream_is_clean(fox: tuple[np.ndarray, int]) -> No
     engine = ScriptedEngine(delay=0.2)
 
     async def consume() -> None:
-        async for _ in transcribe_stream(engine, _chunks(np.concatenate([speech] * 3), rate, pace=0.01), language="en", vad_factory=VadEndpointer, options=StreamOptions(partial_interval_ms=300)):
+        async for _ in transcribe_stream(engine, _chunks(np.concatenate([speech] * 3), rate, pace=0.01), language="en", vad_factory=VadEndpointer, options=StreamOptions(partial_interval_ms=300, live_ratio=FAST_LIVE)):
             pass
 
     task = asyncio.create_task(consume())
