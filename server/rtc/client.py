@@ -94,6 +94,31 @@ class ScriptedMic(MediaStreamTrack):
         return self.current is None and not self.queue
 
 
+class StillCamera(MediaStreamTrack):
+    """A camera that shows one picture at 25 fps (the user's side of a scripted call)."""
+
+    kind = "video"
+
+    def __init__(self, rgb: np.ndarray) -> None:
+        super().__init__()
+        self.rgb = np.ascontiguousarray(rgb[: rgb.shape[0] // 2 * 2, : rgb.shape[1] // 2 * 2], dtype=np.uint8)
+        self.index = 0
+        self.origin: float | None = None
+
+    async def recv(self) -> av.VideoFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self.origin is None:
+            self.origin = time.monotonic()
+        delay = self.origin + self.index / 25 - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        frame = av.VideoFrame.from_ndarray(self.rgb, format="rgb24")
+        frame.pts, frame.time_base = self.index * 3600, Fraction(1, 90000)
+        self.index += 1
+        return frame
+
+
 class Received(msgspec.Struct):
     """What reached the client, with monotonic arrival times; levels are computed on arrival so
     measuring during a call costs nothing."""
@@ -114,10 +139,13 @@ class Received(msgspec.Struct):
 class LoopbackClient:
     """Calls a server peer over 127.0.0.1: `await connect(signal)`, `say(...)`, `await close()`."""
 
-    def __init__(self, *, keep_media: bool = False, writer: Mp4Writer | None = None) -> None:
+    def __init__(
+        self, *, keep_media: bool = False, writer: Mp4Writer | None = None, camera: MediaStreamTrack | None = None
+    ) -> None:
         use_loopback()
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.mic = ScriptedMic()
+        self.camera = camera  # sent to the server if given; otherwise the call receives video only
         self.received = Received()
         self.keep_media = keep_media
         self.writer = writer  # what the client receives, written as it arrives (`memoria call --out`)
@@ -134,7 +162,10 @@ class LoopbackClient:
 
     async def connect(self, signal: Signal, *, timeout: float = 20.0) -> None:
         self.pc.addTrack(self.mic)
-        video = self.pc.addTransceiver("video", direction="recvonly")
+        if self.camera is not None:
+            video = self.pc.addTransceiver(self.camera, direction="sendrecv")
+        else:
+            video = self.pc.addTransceiver("video", direction="recvonly")
         video.setCodecPreferences(
             [c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType in PREFERRED_VIDEO]
         )

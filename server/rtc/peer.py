@@ -156,7 +156,7 @@ class CallPeer:
     # -- media in ------------------------------------------------------------------------------
 
     def _on_track(self, track: MediaStreamTrack) -> None:
-        self._spawn(self._hear(track) if track.kind == "audio" else self._drain(track))
+        self._spawn(self._hear(track) if track.kind == "audio" else self._watch(track))
 
     async def _hear(self, track: MediaStreamTrack) -> None:
         """The user's mic -> 16 kHz mono -> the session's endpointer (and the recording)."""
@@ -177,11 +177,14 @@ class CallPeer:
         except MediaStreamError:
             return
 
-    async def _drain(self, track: MediaStreamTrack) -> None:
-        """The user's camera is shown on their own screen only; read it so aiortc's queue stays empty."""
+    async def _watch(self, track: MediaStreamTrack) -> None:
+        """The user's camera: into the recording's corner while recording; read either way so
+        aiortc's queue stays empty."""
         with contextlib.suppress(MediaStreamError):
             while True:
-                await track.recv()
+                frame = await track.recv()
+                if self.recorder is not None and isinstance(frame, av.VideoFrame):
+                    self.recorder.user_video(frame)
 
     # -- lifecycle -----------------------------------------------------------------------------
 

@@ -111,8 +111,8 @@ async def avatar_id(client: Client, auth: dict[str, str]) -> int:
 def call(client: Client, auth: dict[str, str], avatar_id: int) -> Callable[..., Awaitable[tuple[LoopbackClient, int]]]:
     """Connect a loopback aiortc client through the real offer endpoint."""
 
-    async def start(**options: Any) -> tuple[LoopbackClient, int]:
-        peer = LoopbackClient(keep_media=True)
+    async def start(*, camera: Any = None, **options: Any) -> tuple[LoopbackClient, int]:
+        peer = LoopbackClient(keep_media=True, camera=camera)
         ids: list[int] = []
 
         async def signal(sdp: str) -> str:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from server.db.models import Message, VideoCall
 from server.pipeline.events import CaptionEvent, ErrorEvent, StateEvent
-from server.rtc.client import LoopbackClient
+from server.rtc.client import LoopbackClient, StillCamera
 
 pytestmark = pytest.mark.slow
 
@@ -138,7 +138,9 @@ async def test_a_backend_failing_mid_reply_does_not_end_the_call(
 
 
 async def test_a_recorded_call_gives_an_mp4_of_both_sides(client, auth, call, speech, sessionmaker) -> None:
-    peer, call_id = await call(record=True)
+    green = np.zeros((240, 320, 3), np.uint8)
+    green[..., 1] = 220  # the user's camera: a green picture, to be found in the recording's corner
+    peer, call_id = await call(record=True, camera=StillCamera(green))
     try:
         peer.say(speech(1.0), 48000)
         await wait_for(peer, final_reply(1), timeout=30)
@@ -153,6 +155,14 @@ async def test_a_recorded_call_gives_an_mp4_of_both_sides(client, auth, call, sp
         audio = container.streams.audio[0]
         assert audio.sample_rate == 48000
         pcm = np.concatenate([f.to_ndarray().reshape(-1) for f in container.decode(audio)])
+        container.seek(0)
+        pictures = [f.to_ndarray(format="rgb24") for f in container.decode(container.streams.video[0])]
+    # the user's camera sits in the bottom-right corner (4:3, 28 % of the width), the avatar elsewhere
+    last = pictures[-1].astype(int)
+    inset = last[512 - 12 - 100 : 512 - 12 - 10, 512 - 12 - 130 : 512 - 12 - 10]
+    assert inset[..., 1].mean() > 180 and inset[..., 0].mean() < 50 and inset[..., 2].mean() < 50
+    avatar = last[100:300, 150:350]
+    assert not (avatar[..., 1].mean() > 180 and avatar[..., 0].mean() < 50), "the avatar is covered"
     seconds = len(pcm) / 48000
     assert seconds > 4
     # both sides are in the mix: the user's tone at the start, the avatar's voice after it
