@@ -122,7 +122,8 @@ async def run(
 
 
 def stage_medians(turns: list[Any]) -> dict[str, float]:
-    """Median ms from the end of the user's speech (turn confirmed) to each stage of the reply on the server."""
+    """Median ms from the moment the turn was confirmed (the end-of-turn quiet had passed) to each stage
+    of the reply on the server; negative: done early, during the speculative wait."""
     out: dict[str, float] = {}
     for stage in ("transcribed", "first_sentence", "first_audio", "placed"):
         values = [
@@ -146,7 +147,7 @@ def _round(value: float | None) -> float | None:
     "--say",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     multiple=True,
-    help="Use these recordings as the user's turns (default: synthetic voiced speech).",
+    help="Use these recordings as the user's turns (default: four questions spoken in the bundled voice).",
 )
 @click.option("--end-ms", type=int, help="Quiet that ends the user's turn (default: the session's, 400).")
 @click.option("--speculate-ms", type=int, help="Quiet after which the reply is prepared unseen (default 200; 0: off).")
@@ -174,7 +175,7 @@ def command(
     )
     click.echo(f"late frames {result['late_frames_pct']}% of {result['frames']} ({result['fps']} fps at the client)")
     click.echo(f"A/V offset {result['av_offset_ms']} ms (positive: the face lags the voice)")
-    click.echo(f"server, ms after the end of speech (median; negative: done early): {result['server_stages_ms']}")
+    click.echo(f"server, ms after the end of turn was confirmed (median; negative: done early): {result['server_stages_ms']}")
     click.echo(
         f"barge-in: avatar audio stops {result['barge_in_ms']} ms after the user starts talking (median of {result['barge_ins_ms']})"
     )
