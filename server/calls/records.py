@@ -125,9 +125,12 @@ async def messages_of(session: AsyncSession, conversation_ids: list[int]) -> dic
 
 
 async def list_calls(
-    session: AsyncSession, user: User, *, avatar_id: int | None = None, limit: int = 50
+    session: AsyncSession, user: User, *, avatar_id: int | None = None, before: int | None = None, limit: int = 50
 ) -> list[VideoCall]:
+    """The user's calls, newest first; `before` (a call id) pages back through older ones."""
     query = select(VideoCall).where(VideoCall.user_id == user.id)
     if avatar_id is not None:
         query = query.where(VideoCall.avatar_id == avatar_id)
+    if before is not None:
+        query = query.where(VideoCall.id < before)
     return list(await session.scalars(query.order_by(VideoCall.id.desc()).limit(limit)))

@@ -16,7 +16,9 @@ from server.calls.manager import CallManager
 from server.calls.schemas import AnswerRead, CallRead, IceRead, MessageRead, OfferRequest, RatingRequest, ice_read
 from server.db.models import Message, VideoCall
 from server.deps import AppSettings, AppStorage, CurrentUser, DbSession
-from server.errors import NotFound
+from server.errors import BadInput, NotFound
+
+MAX_PAGE = 200
 
 
 class CallController(Controller):
@@ -61,15 +63,23 @@ class CallController(Controller):
         call = await records.rate_call(db_session, current_user, call_id, data.rating)
         return await _read(db_session, call, live=False)
 
-    @get("/calls", summary="Your calls, newest first, with what was said")
+    @get(
+        "/calls",
+        summary="Your calls, newest first, with what was said",
+        description="A page of at most `limit` calls; for older ones, pass the last call's id as `before`.",
+    )
     async def list_calls(
         self,
         request: Request[Any, Any, Any],
         db_session: DbSession,
         current_user: CurrentUser,
         avatar_id: FromQuery[int | None] = None,
+        before: FromQuery[int | None] = None,
+        limit: FromQuery[int] = 50,
     ) -> list[CallRead]:
-        calls = await records.list_calls(db_session, current_user, avatar_id=avatar_id)
+        if not 1 <= limit <= MAX_PAGE:
+            raise BadInput(f"limit must be between 1 and {MAX_PAGE}, not {limit}")
+        calls = await records.list_calls(db_session, current_user, avatar_id=avatar_id, before=before, limit=limit)
         said = await records.messages_of(db_session, [c.conversation_id for c in calls])
         live = CallManager.of_app(request.app.state).calls
         return [_call_read(c, said.get(c.conversation_id, []), live=c.id in live) for c in calls]
