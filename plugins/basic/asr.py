@@ -36,10 +36,12 @@ class BasicASR(ASRBackend):
         self.faults = Faults(self.config, self.info.name)
         self.partial_every_s = float(self.config.get("partial_every_s", 1.0))
         self.utterances = 0
+        self.hints: list[str] = []  # the hint of every transcribe call, for tests
 
     async def transcribe(
-        self, audio: AsyncIterable[AudioChunk], *, language: str | None = None
+        self, audio: AsyncIterable[AudioChunk], *, language: str | None = None, hint: str = ""
     ) -> AsyncIterator[Transcript]:
+        self.hints.append(hint)
         voiced = 0.0
         total = 0.0
         next_partial = self.partial_every_s

@@ -153,14 +153,23 @@ class WhisperASR(ASRBackend):
         engine.decode(np.zeros(16000, dtype=np.float32), cfg.language)  # warm up: the first decode is slow
         return engine
 
-    async def transcribe(self, audio: AsyncIterable[AudioChunk], *, language: str | None = None) -> AsyncIterator[Transcript]:
+    async def transcribe(
+        self, audio: AsyncIterable[AudioChunk], *, language: str | None = None, hint: str = ""
+    ) -> AsyncIterator[Transcript]:
         if self._engine is None:
             await self.load()
         assert self._engine is not None
         from server.speech.vad import VadEndpointer
 
         options = StreamOptions(partial_interval_ms=self.options.partial_interval_ms, tail_silence_ms=self.options.tail_silence_ms)
-        stream = transcribe_stream(self._engine, audio, language=language or self.options.language or None, vad_factory=VadEndpointer, options=options)
+        stream = transcribe_stream(
+            self._engine,
+            audio,
+            language=language or self.options.language or None,
+            vad_factory=VadEndpointer,
+            options=options,
+            hint=hint,
+        )
         async with aclosing(stream):
             async for transcript in stream:
                 yield transcript

@@ -17,11 +17,15 @@ FRAMES_PER_SECOND = 100  # Whisper's log-mel hop is 10 ms
 MAX_FRAMES = 3000  # the 30 s window Whisper was trained on
 
 
+MAX_PROMPT_TOKENS = 100  # of the hint; Whisper's decoder takes at most 224 tokens in all
+
+
 class Engine(Protocol):
     """A loaded model that turns 16 kHz float audio into text (blocking; call off the event loop)."""
 
-    def decode(self, audio: np.ndarray, language: str | None) -> tuple[str, str | None]:
-        """(text, detected or given language)."""
+    def decode(self, audio: np.ndarray, language: str | None, prompt: str = "") -> tuple[str, str | None]:
+        """(text, detected or given language); `prompt` is text as if said just before (Whisper's
+        previous-text context), which biases the decoder toward its words and spellings."""
         ...
 
     def close(self) -> None: ...
@@ -63,21 +67,21 @@ class FasterWhisperEngine:
         self.multilingual = bool(self.model.model.is_multilingual)
         self._eot = self.tokenizer.token_to_id("<|endoftext|>")
 
-    def decode(self, audio: np.ndarray, language: str | None) -> tuple[str, str | None]:
+    def decode(self, audio: np.ndarray, language: str | None, prompt: str = "") -> tuple[str, str | None]:
         import ctranslate2
 
         audio = np.asarray(audio, dtype=np.float32)
         frames = context_frames(len(audio), min_seconds=self.min_context_seconds)
         if len(audio) > (frames - 100) * 160:  # too long for one window: faster-whisper's long-form path
-            return self._long(audio, language)
+            return self._long(audio, language, prompt)
         padded = np.pad(audio, (0, frames * 160 - len(audio)))
         features = self.model.feature_extractor(padded, padding=0)[:, :frames]
         encoded = self.model.model.encode(ctranslate2.StorageView.from_array(np.ascontiguousarray(features[None])), to_cpu=False)
         if self.multilingual and language is None:
             found = self.model.model.detect_language(encoded)[0][0][0]  # ("<|en|>", p)
             language = found.strip("<|>")
-        prompt = self._prompt(language)
-        result = self.model.model.generate(encoded, [prompt], beam_size=self.beam_size, max_length=224, suppress_blank=True)
+        tokens = self._previous(prompt) + self._prompt(language)
+        result = self.model.model.generate(encoded, [tokens], beam_size=self.beam_size, max_length=224, suppress_blank=True)
         ids = [i for i in result[0].sequences_ids[0] if i < self._eot]
         return self.tokenizer.decode(ids).strip(), (language if self.multilingual else "en")
 
@@ -90,9 +94,22 @@ class FasterWhisperEngine:
             lang = tid("<|en|>")
         return [tid("<|startoftranscript|>"), lang, tid("<|transcribe|>"), tid("<|notimestamps|>")]
 
-    def _long(self, audio: np.ndarray, language: str | None) -> tuple[str, str | None]:
+    def _previous(self, prompt: str) -> list[int]:
+        """`<|startofprev|>` and the prompt's last tokens (no special tokens: those would be echoed back)."""
+        prompt = prompt.strip()
+        if not prompt:
+            return []
+        ids = self.tokenizer.encode(" " + prompt, add_special_tokens=False).ids[-MAX_PROMPT_TOKENS:]
+        return [self.tokenizer.token_to_id("<|startofprev|>"), *ids]
+
+    def _long(self, audio: np.ndarray, language: str | None, prompt: str = "") -> tuple[str, str | None]:
         segments, info = self.model.transcribe(
-            audio, language=language if self.multilingual else None, beam_size=self.beam_size, vad_filter=False, without_timestamps=False
+            audio,
+            language=language if self.multilingual else None,
+            beam_size=self.beam_size,
+            vad_filter=False,
+            without_timestamps=False,
+            initial_prompt=prompt.strip() or None,
         )
         return " ".join(s.text.strip() for s in segments).strip(), info.language
 
@@ -114,10 +131,11 @@ class OpenAIWhisperEngine:
         self.device = device
         self.beam_size = beam_size
 
-    def decode(self, audio: np.ndarray, language: str | None) -> tuple[str, str | None]:
+    def decode(self, audio: np.ndarray, language: str | None, prompt: str = "") -> tuple[str, str | None]:
         result = self.model.transcribe(
             np.asarray(audio, dtype=np.float32),
             language=language,
+            initial_prompt=prompt.strip() or None,
             beam_size=self.beam_size,
             fp16=self.device.startswith("cuda"),
             condition_on_previous_text=False,

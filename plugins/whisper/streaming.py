@@ -46,8 +46,9 @@ async def transcribe_stream(
     language: str | None,
     vad_factory: Callable[..., Any],
     options: StreamOptions | None = None,
+    hint: str = "",
 ) -> AsyncGenerator[Transcript, None]:
-    """Partials while audio arrives, then exactly one final transcript."""
+    """Partials while audio arrives, then exactly one final transcript; every decode is primed with `hint`."""
     options = options or StreamOptions()
     vad: VadEndpointer = vad_factory(silence_ms=options.tail_silence_ms, min_speech_ms=options.min_speech_ms)
     resampler: StreamResampler | None = None
@@ -68,7 +69,7 @@ async def transcribe_stream(
 
     def launch() -> _Decode:
         snapshot = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
-        return _Decode(asyncio.create_task(asyncio.to_thread(engine.decode, snapshot, language)), len(snapshot))
+        return _Decode(asyncio.create_task(asyncio.to_thread(engine.decode, snapshot, language, hint)), len(snapshot))
 
     try:
         async for chunk in audio:

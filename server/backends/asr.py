@@ -14,8 +14,15 @@ class ASRBackend(Backend):
 
     `transcribe` consumes chunks as they arrive, may yield partial transcripts while the user is
     still speaking, and ends with exactly one final transcript once the audio stream ends.
+
+    `hint` is a short text with words the user is likely to say in this call (the person's name,
+    the names and places in their memories). A backend that can bias its recognition with it
+    should; one that cannot ignores it. Backends written before it existed (no `hint` argument)
+    still work: the call only passes it to those that accept it.
     """
 
     @abstractmethod
-    def transcribe(self, audio: AsyncIterable[AudioChunk], *, language: str | None = None) -> AsyncIterator[Transcript]:
+    def transcribe(
+        self, audio: AsyncIterable[AudioChunk], *, language: str | None = None, hint: str = ""
+    ) -> AsyncIterator[Transcript]:
         """Stream transcripts for the audio; the last one yielded has `final=True`."""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
+import functools
+import inspect
+from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from typing import Any, cast
 
 import msgspec
@@ -20,6 +22,7 @@ from server.backends import (
     VoiceBackend,
     VoiceProfile,
 )
+from server.media import AudioChunk, Transcript
 from server.registry import Registry
 
 
@@ -50,6 +53,14 @@ class CallBackends:
     def all(self) -> tuple[Backend, ...]:
         return (self.asr, self.persona, self.voice, self.animator)
 
+    def transcribe(
+        self, audio: AsyncIterable[AudioChunk], *, language: str | None, hint: str
+    ) -> AsyncIterator[Transcript]:
+        """The ASR's transcripts; the hint goes only to a backend whose `transcribe` takes one."""
+        if _takes_hint(type(self.asr)):
+            return self.asr.transcribe(audio, language=language, hint=hint)
+        return self.asr.transcribe(audio, language=language)
+
     async def load(self) -> None:
         if not self.loaded:
             await asyncio.gather(*(b.load() for b in self.all))
@@ -65,6 +76,12 @@ class CallBackends:
         for backend in self.all:
             with contextlib.suppress(Exception):  # one broken backend must not keep the others open
                 await backend.aclose()
+
+
+@functools.cache
+def _takes_hint(backend: type[ASRBackend]) -> bool:
+    parameters = inspect.signature(backend.transcribe).parameters
+    return "hint" in parameters or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
 
 
 class BackendPool:

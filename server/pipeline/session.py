@@ -23,6 +23,7 @@ from server.pipeline.replay import RenderStore, ReplayCache
 from server.pipeline.tasks import cancel_and_wait
 from server.pipeline.timeline import AUDIO_FRAME, RATE, MediaTimeline
 from server.pipeline.turn import ReplyTurn, TurnContext
+from server.speech.hints import speech_hint
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ class CallSession:
         )
         self.timeline = MediaTimeline()
         self.idle = IdleFace(backends.animator, avatar.face)
+        self.asr_hint = speech_hint(avatar.sheet)
         # Replies already rendered for this avatar are replayed; ad-hoc avatars (no row) skip it.
         self.replays = ReplayCache.for_call(renders, avatar, backends)
         self.state = AvatarState.IDLE
@@ -173,6 +175,7 @@ class CallSession:
             history=self.history,
             lead_samples=RATE * self.config.lead_ms // 1000,
             language=self.config.language,
+            asr_hint=self.asr_hint,
             replays=self.replays,
         )
         del self.history[: max(0, len(self.history) - self.config.history_turns)]

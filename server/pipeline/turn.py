@@ -64,6 +64,7 @@ class TurnContext(msgspec.Struct):
     history: list[Turn]
     lead_samples: int = RATE // 10
     language: str | None = None
+    asr_hint: str = ""  # names and places the user may say (see server/speech/hints.py)
     replays: ReplayCache | None = None  # the render cache, for avatars that have a database row
 
 
@@ -178,7 +179,8 @@ class ReplyTurn:
                 yield AudioChunk(samples=utterance[start : start + ASR_CHUNK], sample_rate=ASR_RATE, pts=start)
 
         final = ""
-        async for transcript in self.ctx.backends.asr.transcribe(chunks(), language=self.ctx.language):
+        stream = self.ctx.backends.transcribe(chunks(), language=self.ctx.language, hint=self.ctx.asr_hint)
+        async for transcript in stream:
             if transcript.final:
                 final = transcript.text
         return final

@@ -48,12 +48,14 @@ class ScriptedEngine:
         self.delay = delay
         self.fail = fail
         self.calls: list[int] = []  # samples per decode
+        self.prompts: list[str] = []  # the hint given to each decode
         self.closed = False
         self._lock = threading.Lock()
 
-    def decode(self, audio: np.ndarray, language: str | None) -> tuple[str, str | None]:
+    def decode(self, audio: np.ndarray, language: str | None, prompt: str = "") -> tuple[str, str | None]:
         with self._lock:
             self.calls.append(len(audio))
+            self.prompts.append(prompt)
         if self.delay:
             time.sleep(self.delay)
         if self.fail is not None:

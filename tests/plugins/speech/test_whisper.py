@@ -62,3 +62,25 @@ async def test_piper_speech_comes_back_as_words(weights_dir: Path) -> None:
     finally:
         await asr.aclose()
         await asr.aclose()  # idempotent
+
+
+@pytest.mark.slow
+async def test_a_hint_with_the_sheets_names_gets_them_spelled_right(weights_dir: Path) -> None:
+    asr = WhisperASR({"model": "base"}, weights_dir=weights_dir)
+    hint = "We talk about Rosalind, Philippa, Bexhill, Tavistock, Marguerite and Oswin."
+    try:
+        heard = {}
+        for text in ("Oswin called me from Tavistock yesterday.", "Marguerite says hello, Grandma Rosalind."):
+            speech, rate = say(text)
+            audio = np.concatenate([silence(0.3, rate), speech, silence(0.6, rate)])
+            plain = [t async for t in asr.transcribe(_stream(audio, rate), language="en")][-1].text
+            primed = [t async for t in asr.transcribe(_stream(audio, rate), language="en", hint=hint)][-1].text
+            heard[text] = (plain, primed)
+        (tavistock_plain, tavistock), (marguerite_plain, marguerite) = heard.values()
+        # Unprimed, Whisper base misspells both names; primed, it writes them as the sheet does,
+        # without repeating the hint itself.
+        assert "Tavistock" not in tavistock_plain and "Marguerite" not in marguerite_plain, heard
+        assert "Tavistock" in tavistock and "Marguerite" in marguerite, heard
+        assert all("We talk about" not in primed for _, primed in heard.values())
+    finally:
+        await asr.aclose()

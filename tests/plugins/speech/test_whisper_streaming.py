@@ -111,3 +111,12 @@ async def test_cancelling_mid_stream_is_clean(fox: tuple[np.ndarray, int]) -> No
     with pytest.raises(asyncio.CancelledError):
         await task
     await asyncio.sleep(0.3)  # the decode thread finishes on its own; nothing is left pending or raised
+
+
+async def test_every_decode_is_primed_with_the_hint(fox: tuple[np.ndarray, int]) -> None:
+    speech, rate = fox
+    engine = ScriptedEngine(delay=0.01)
+    audio = np.concatenate([speech, silence(0.6, rate)])
+    stream = transcribe_stream(engine, _chunks(audio, rate, pace=0.002), language="en", vad_factory=VadEndpointer, options=StreamOptions(partial_interval_ms=300, live_ratio=FAST_LIVE), hint="We talk about Ann.")
+    assert [t async for t in stream][-1].final
+    assert len(engine.prompts) >= 2 and set(engine.prompts) == {"We talk about Ann."}

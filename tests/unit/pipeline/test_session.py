@@ -170,3 +170,31 @@ async def test_words_of_crisis_raise_a_flag_to_the_client_and_on_the_rows(
     assert len(flags) == 1 and flags[0]["crisis"] is True and flags[0]["crisis_line"]["name"]
     assert log.messages[0].flags["crisis"] is True  # on the user's words
     assert log.messages[1].role is Role.AVATAR and log.messages[1].flags["crisis"] is True  # and on the reply
+
+
+async def test_recognition_is_primed_with_the_names_of_the_sheet(make_session, driver, speech, silence) -> None:
+    session, _, _ = make_session(asr={"script": ["hello"]})
+    await session.start()
+    await driver(session).play(np.concatenate([speech(1.0), silence(3.0)]))
+    await session.close()
+    hints = session.backends.asr.hints
+    assert hints and all(h == "We talk about Ann, Tom and Sundays." for h in hints)
+
+
+async def test_an_asr_backend_without_a_hint_argument_still_works(make_session, driver, speech, silence) -> None:
+    from plugins.basic.backend import BasicASR
+
+    from .conftest import make_backends
+
+    class OlderASR(BasicASR):  # written before `hint` existed
+        async def transcribe(self, audio, *, language=None):  # type: ignore[override]
+            async for transcript in super().transcribe(audio, language=language):
+                yield transcript
+
+    backends = make_backends(asr={"script": ["hello there"]})
+    backends.asr = OlderASR({"script": ["hello there"]})
+    session, log, _ = make_session(backends=backends)
+    await session.start()
+    await driver(session).play(np.concatenate([speech(1.0), silence(3.0)]))
+    await session.close()
+    assert log.messages[0].text == "hello there" and log.messages[1].text
