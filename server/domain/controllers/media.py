@@ -9,6 +9,7 @@ from litestar.datastructures import UploadFile
 from litestar.params import FromPath, MultipartBody
 from litestar.response import File
 
+from server.db.models import Avatar
 from server.deps import AppSettings, AppStorage, CurrentUser, DbSession
 from server.domain import photos, voices
 from server.domain.avatars import owned_avatar
@@ -24,6 +25,17 @@ class FileUpload:
     """A multipart form with one file in the field `file`."""
 
     file: UploadFile
+
+
+async def _owned_upload(
+    db_session: DbSession, user: CurrentUser, avatar_id: int, upload: UploadFile, limit: int
+) -> tuple[Avatar, bytes]:
+    """The user's avatar (checked first) and the uploaded bytes; the upload is closed either way."""
+    try:
+        avatar = await owned_avatar(db_session, user, avatar_id)
+        return avatar, await read_upload(upload, limit)
+    finally:
+        await upload.close()
 
 
 class PhotoController(Controller):
@@ -43,11 +55,7 @@ class PhotoController(Controller):
         settings: AppSettings,
         media: Media,
     ) -> PhotoDetail:
-        try:
-            avatar = await owned_avatar(db_session, current_user, avatar_id)
-            raw = await read_upload(data.file, settings.limits.upload_bytes)
-        finally:
-            await data.file.close()
+        avatar, raw = await _owned_upload(db_session, current_user, avatar_id, data.file, settings.limits.upload_bytes)
         image = await photos.add(db_session, storage, avatar, raw, settings.limits)
         if image.is_primary:
             await media.photo_changed(db_session, avatar.id)
@@ -136,11 +144,7 @@ class VoiceSampleController(Controller):
         settings: AppSettings,
         media: Media,
     ) -> VoiceSampleRead:
-        try:
-            avatar = await owned_avatar(db_session, current_user, avatar_id)
-            raw = await read_upload(data.file, settings.limits.upload_bytes)
-        finally:
-            await data.file.close()
+        avatar, raw = await _owned_upload(db_session, current_user, avatar_id, data.file, settings.limits.upload_bytes)
         sample = await voices.add(db_session, storage, avatar, raw, original_name(data.file), settings.limits)
         await media.voice_changed(db_session, avatar.id)  # learned in the background: see GET /avatars/{id}
         return voices.sample_read(sample)
