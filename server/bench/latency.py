@@ -175,7 +175,9 @@ def command(
     )
     click.echo(f"late frames {result['late_frames_pct']}% of {result['frames']} ({result['fps']} fps at the client)")
     click.echo(f"A/V offset {result['av_offset_ms']} ms (positive: the face lags the voice)")
-    click.echo(f"server, ms after the end of turn was confirmed (median; negative: done early): {result['server_stages_ms']}")
+    click.echo(
+        f"server, ms after the end of turn was confirmed (median; negative: done early): {result['server_stages_ms']}"
+    )
     click.echo(
         f"barge-in: avatar audio stops {result['barge_in_ms']} ms after the user starts talking (median of {result['barge_ins_ms']})"
     )

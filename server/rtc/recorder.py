@@ -12,7 +12,6 @@ import numpy as np
 
 from server.rtc.mp4 import Mp4Writer
 
-
 INSET_SHARE = 0.28  # the user's picture is this share of the frame's width
 INSET_MARGIN = 12
 INSET_BORDER = 2

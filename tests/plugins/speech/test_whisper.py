@@ -47,7 +47,10 @@ def test_status_reports_a_bad_config(weights_dir: Path) -> None:
 
 @pytest.mark.slow
 async def test_piper_speech_comes_back_as_words(weights_dir: Path) -> None:
-    texts = ["The quick brown fox jumps over the lazy dog.", "Please call Stella and ask her to bring these things with her from the store."]
+    texts = [
+        "The quick brown fox jumps over the lazy dog.",
+        "Please call Stella and ask her to bring these things with her from the store.",
+    ]
     asr = WhisperASR({"model": "base"}, weights_dir=weights_dir)
     try:
         hyps = []

@@ -30,7 +30,12 @@ FAST_LIVE = 50.0
 async def _collect(engine: ScriptedEngine, audio: np.ndarray, rate: int, **kw: float) -> list[Transcript]:
     pace = float(kw.pop("pace", 0.0))
     options = StreamOptions(**{"live_ratio": FAST_LIVE, **kw})
-    return [t async for t in transcribe_stream(engine, _chunks(audio, rate, pace=pace), language="en", vad_factory=VadEndpointer, options=options)]
+    return [
+        t
+        async for t in transcribe_stream(
+            engine, _chunks(audio, rate, pace=pace), language="en", vad_factory=VadEndpointer, options=options
+        )
+    ]
 
 
 async def test_exactly_one_final_and_it_comes_last(fox: tuple[np.ndarray, int]) -> None:
@@ -78,7 +83,16 @@ async def test_real_time_audio_gets_partials_with_the_default_options(fox: tuple
     speech, rate = fox
     engine = ScriptedEngine(delay=0.01)
     audio = np.concatenate([speech[: int(1.6 * rate)], silence(0.4, rate)])
-    out = [t async for t in transcribe_stream(engine, _chunks(audio, rate, pace=0.02), language="en", vad_factory=VadEndpointer, options=StreamOptions(partial_interval_ms=500))]
+    out = [
+        t
+        async for t in transcribe_stream(
+            engine,
+            _chunks(audio, rate, pace=0.02),
+            language="en",
+            vad_factory=VadEndpointer,
+            options=StreamOptions(partial_interval_ms=500),
+        )
+    ]
     assert len(engine.calls) >= 2, "no early decode while the audio came in real time"
     assert out[-1].final
 
@@ -102,7 +116,13 @@ async def test_cancelling_mid_stream_is_clean(fox: tuple[np.ndarray, int]) -> No
     engine = ScriptedEngine(delay=0.2)
 
     async def consume() -> None:
-        async for _ in transcribe_stream(engine, _chunks(np.concatenate([speech] * 3), rate, pace=0.01), language="en", vad_factory=VadEndpointer, options=StreamOptions(partial_interval_ms=300, live_ratio=FAST_LIVE)):
+        async for _ in transcribe_stream(
+            engine,
+            _chunks(np.concatenate([speech] * 3), rate, pace=0.01),
+            language="en",
+            vad_factory=VadEndpointer,
+            options=StreamOptions(partial_interval_ms=300, live_ratio=FAST_LIVE),
+        ):
             pass
 
     task = asyncio.create_task(consume())
@@ -117,6 +137,13 @@ async def test_every_decode_is_primed_with_the_hint(fox: tuple[np.ndarray, int])
     speech, rate = fox
     engine = ScriptedEngine(delay=0.01)
     audio = np.concatenate([speech, silence(0.6, rate)])
-    stream = transcribe_stream(engine, _chunks(audio, rate, pace=0.002), language="en", vad_factory=VadEndpointer, options=StreamOptions(partial_interval_ms=300, live_ratio=FAST_LIVE), hint="We talk about Ann.")
+    stream = transcribe_stream(
+        engine,
+        _chunks(audio, rate, pace=0.002),
+        language="en",
+        vad_factory=VadEndpointer,
+        options=StreamOptions(partial_interval_ms=300, live_ratio=FAST_LIVE),
+        hint="We talk about Ann.",
+    )
     assert [t async for t in stream][-1].final
     assert len(engine.prompts) >= 2 and set(engine.prompts) == {"We talk about Ann."}

@@ -26,7 +26,9 @@ def asr_set(tmp_path: Path) -> Path:
 
 
 @pytest.mark.slow
-def test_bench_asr_prints_one_json_object(asr_set: Path, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_bench_asr_prints_one_json_object(
+    asr_set: Path, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     from server.bench.asr import command
 
     weights = tmp_path_factory.mktemp("w")

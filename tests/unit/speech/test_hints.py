@@ -16,7 +16,18 @@ def test_names_and_places_of_the_sheet_make_one_sentence() -> None:
     )
     hint = speech_hint(sheet)
     assert hint.startswith("We talk about ") and hint.endswith(".")
-    for name in ("Grandma", "Rosalind", "pumpkin", "Bexhill", "August", "Aunt", "Philippa", "Oswin", "Tavistock", "Marguerite"):
+    for name in (
+        "Grandma",
+        "Rosalind",
+        "pumpkin",
+        "Bexhill",
+        "August",
+        "Aunt",
+        "Philippa",
+        "Oswin",
+        "Tavistock",
+        "Marguerite",
+    ):
         assert name in hint
     assert "We," not in hint and " I," not in hint and "Marguerite's" not in hint
 

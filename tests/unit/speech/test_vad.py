@@ -35,7 +35,10 @@ def test_speech_then_silence_gives_start_then_end(spoken: tuple[np.ndarray, int]
 def test_silence_threshold_decides_when_the_end_fires(spoken: tuple[np.ndarray, int]) -> None:
     speech, rate = spoken
     audio = np.concatenate([speech, silence(0.4, rate)])
-    assert [e.kind for e in _feed(VadEndpointer(silence_ms=250), audio, rate)] == [VadEventKind.SPEECH_START, VadEventKind.SPEECH_END]
+    assert [e.kind for e in _feed(VadEndpointer(silence_ms=250), audio, rate)] == [
+        VadEventKind.SPEECH_START,
+        VadEventKind.SPEECH_END,
+    ]
     assert [e.kind for e in _feed(VadEndpointer(silence_ms=800), audio, rate)] == [VadEventKind.SPEECH_START]
 
 
