@@ -7,6 +7,7 @@ ConfigError with a fix instead of a traceback.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -22,7 +23,9 @@ from server.errors import ConfigError
 if TYPE_CHECKING:
     from alembic.config import Config
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+# The checkout's migrations/ folder, or where a wheel installs it (data-files in pyproject.toml).
+CHECKOUT_MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+INSTALLED_MIGRATIONS = Path(sys.prefix) / "share" / "memoria" / "migrations"
 # Bare dialect names a self-hoster may write, mapped to the async drivers we ship.
 ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "mysql": "mysql+aiomysql", "mariadb": "mysql+aiomysql"}
 # CHECK constraint failures: MariaDB ER_CONSTRAINT_FAILED, MySQL ER_CHECK_CONSTRAINT_VIOLATED.
@@ -113,14 +116,24 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
+def migrations_dir() -> Path:
+    """The alembic folder: the checkout's, else the one a wheel installed."""
+    for folder in (CHECKOUT_MIGRATIONS, INSTALLED_MIGRATIONS):
+        if (folder / "env.py").is_file():
+            return folder
+    raise ConfigError(
+        f"no migrations in {CHECKOUT_MIGRATIONS} or {INSTALLED_MIGRATIONS}",
+        hint="reinstall Memoria (pip install .) or run from a full checkout",
+    )
+
+
 def alembic_config(url: str | URL | None = None) -> Config:
     """An alembic Config for our migrations folder, independent of the working directory."""
     from alembic.config import Config
 
-    if not (MIGRATIONS_DIR / "env.py").is_file():
-        raise ConfigError(f"no migrations in {MIGRATIONS_DIR}", hint="run from a full checkout of Memoria")
+    folder = migrations_dir()
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(folder))
     if url is not None:
         # ConfigParser interpolates %, which URL-encoded passwords contain.
         config.set_main_option(
