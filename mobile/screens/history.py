@@ -45,20 +45,9 @@ Builder.load_string("""
     name: 'history'
     BoxLayout:
         orientation: 'vertical'
-        TopBar:
-            TouchButton:
-                text: 'Back'
-                size_hint_x: None
-                width: dp(88)
-                tint: 0.25, 0.27, 0.32, 1
-                on_release: app.go('gallery')
-            Label:
-                text: 'Call history'
-                font_size: '20sp'
-                bold: True
-                halign: 'left'
-                valign: 'middle'
-                text_size: self.size
+        BackBar:
+            title: 'Call history'
+            back_to: 'gallery'
         StatusLine:
             id: status
         Note:

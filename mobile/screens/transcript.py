@@ -37,21 +37,9 @@ Builder.load_string("""
     name: 'transcript'
     BoxLayout:
         orientation: 'vertical'
-        TopBar:
-            TouchButton:
-                text: 'Back'
-                size_hint_x: None
-                width: dp(88)
-                tint: 0.25, 0.27, 0.32, 1
-                on_release: app.go('history')
-            Label:
-                text: root.title
-                font_size: '18sp'
-                bold: True
-                halign: 'left'
-                valign: 'middle'
-                text_size: self.size
-                shorten: True
+        BackBar:
+            title: root.title
+            back_to: 'history'
         StatusLine:
             id: status
         ScrollView:

@@ -57,6 +57,23 @@ Builder.load_string("""
         Rectangle:
             pos: self.pos
             size: self.size
+<BackBar@TopBar>:
+    title: ''
+    back_to: 'gallery'
+    TouchButton:
+        text: 'Back'
+        size_hint_x: None
+        width: dp(88)
+        tint: 0.25, 0.27, 0.32, 1
+        on_release: app.go(root.back_to)
+    Label:
+        text: root.title
+        font_size: '20sp'
+        bold: True
+        halign: 'left'
+        valign: 'middle'
+        text_size: self.size
+        shorten: True
 
 <Heading>:
     size_hint_y: None

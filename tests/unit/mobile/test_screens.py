@@ -215,6 +215,16 @@ class ScreenCase(GraphicUnitTest):
         bubbles = list(reversed(transcript.ids.messages.children))
         assert [b.mine for b in bubbles] == [True, False, True, False]
         assert bubbles[3].flagged
+        # Back leads from the history to the gallery, and from a transcript to the history.
+        went: list[str] = []
+        APP.go = lambda screen, avatar=None: went.append(screen)  # type: ignore[method-assign]
+        try:
+            for screen in (history, transcript):
+                back = next(w for w in screen.walk() if getattr(w, "text", None) == "Back")
+                back.dispatch("on_release")
+        finally:
+            del APP.go
+        assert went == ["gallery", "history"]
 
 
 def teardown_module() -> None:
