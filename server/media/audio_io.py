@@ -12,7 +12,6 @@ crafted playlist or an odd format can never make FFmpeg open other files or URLs
 from __future__ import annotations
 
 import io
-import wave
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,6 +20,7 @@ import numpy as np
 
 from server.errors import BadInput, TooLarge, UnsupportedMedia
 from server.settings import Limits
+from server.speech.audio_io import wav_bytes
 
 STORE_RATE = 22_050
 ACCEPTED = "WAV, MP3, M4A/AAC, OGG/Opus, FLAC or WebM audio"
@@ -146,10 +146,4 @@ def _checked(audio: DecodedAudio, limits: Limits) -> DecodedAudio:
 
 def to_wav(audio: DecodedAudio) -> bytes:
     """16-bit mono PCM WAV bytes."""
-    out = io.BytesIO()
-    with wave.open(out, "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(audio.sample_rate)
-        wav.writeframes(np.ascontiguousarray(audio.samples, dtype="<i2").tobytes())
-    return out.getvalue()
+    return wav_bytes(audio.samples, audio.sample_rate)

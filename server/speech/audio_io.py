@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import wave
 from pathlib import Path
 
@@ -18,15 +19,22 @@ def read_audio(path: Path, *, mono: bool = True) -> tuple[np.ndarray, int]:
         return _read_av(path)
 
 
-def write_wav(path: Path, audio: np.ndarray, sample_rate: int) -> None:
-    """Write mono 16-bit PCM; floats are clipped to [-1, 1], int16 written as is."""
+def wav_bytes(audio: np.ndarray, sample_rate: int) -> bytes:
+    """Mono 16-bit PCM WAV; floats are clipped to [-1, 1], int16 written as is."""
     pcm = audio if audio.dtype == np.int16 else (np.clip(audio, -1.0, 1.0) * 32767).astype(np.int16)
+    out = io.BytesIO()
+    with wave.open(out, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(sample_rate)
+        wav.writeframes(np.ascontiguousarray(pcm, dtype="<i2").tobytes())
+    return out.getvalue()
+
+
+def write_wav(path: Path, audio: np.ndarray, sample_rate: int) -> None:
+    """`wav_bytes` to a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(sample_rate)
-        out.writeframes(pcm.tobytes())
+    path.write_bytes(wav_bytes(audio, sample_rate))
 
 
 def _read_wav(path: Path, *, mono: bool) -> tuple[np.ndarray, int]:
