@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from server.backends import BackendKind
+from server.backends import Backend, BackendKind, VoiceProfile
 from server.db.models import Avatar, AvatarImage, VoiceSample
-from server.domain import voice_profiles
+from server.domain import voice_check, voice_profiles
 from server.errors import MemoriaError
 from server.face import render_cache
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+UNCLEAR_HINT = "upload recordings of the person speaking alone, close to the microphone, with little noise"
 NO_VOICE_BACKEND = "no voice backend is configured: set voice under [defaults] in plugin_registry.toml"
 
 
@@ -40,9 +41,15 @@ async def learn_voice(preparer: MediaPreparer, avatar_id: int) -> bool:
         profile = voice_profiles.with_failure("", NO_VOICE_BACKEND, ids)
     else:
         try:
+            paths = tuple(preparer.storage.resolve(p) for _, p in samples)
             async with preparer.borrowed(BackendKind.VOICE, name) as backend:
-                learned = await backend.learn(tuple(preparer.storage.resolve(p) for _, p in samples))  # type: ignore[attr-defined]
-            profile = voice_profiles.with_learned(name, learned, ids)
+                learned = await backend.learn(paths)  # type: ignore[attr-defined]
+                unclear = await _unclear(preparer, backend, VoiceProfile(samples=paths, learned=learned))
+            if unclear is None:
+                profile = voice_profiles.with_learned(name, learned, ids)
+            else:
+                log.warning("the voice learned for avatar %s with %s is unclear: %s", avatar_id, name, unclear)
+                profile = voice_profiles.with_failure(name, f"{unclear} ({UNCLEAR_HINT})", ids)
         except Exception as exc:  # recorded for the user; the samples stay as they are
             log.warning("learning the voice of avatar %s with %s failed: %s", avatar_id, name, exc)
             profile = voice_profiles.with_failure(name, _reason(exc), ids)
@@ -85,6 +92,21 @@ async def prepare_face(preparer: MediaPreparer, avatar_id: int) -> bool:
         await animator.prepare(face)  # type: ignore[attr-defined]
     log.info("prepared photo %s of avatar %s for %s", photo_id, avatar_id, name)
     return False
+
+
+async def _unclear(preparer: MediaPreparer, voice: Backend, learned: VoiceProfile) -> str | None:
+    """Why the learned voice should not be used (it garbles words), or None. Without a speech
+    recogniser, or if the check itself fails, the learned voice is kept."""
+    asr_name = preparer.registry.file.defaults.get(BackendKind.ASR.value)
+    if not asr_name or not learned.learned:
+        return None
+    try:
+        async with preparer.borrowed(BackendKind.ASR, asr_name) as asr:
+            result = await voice_check.clarity(voice, asr, learned)  # type: ignore[arg-type]
+    except Exception:  # the check is a safeguard; it never costs the user their likeness
+        log.exception("could not check how clear the learned voice is")
+        return None
+    return result.reason() if result.unclear else None
 
 
 def _reason(exc: Exception) -> str:

@@ -1,0 +1,38 @@
+"""The clarity check after learning, with the real default voice and recogniser."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("piper")
+pytest.importorskip("faster_whisper")
+
+from plugins.piper.backend import PiperVoiceBackend
+from plugins.whisper.backend import WhisperASR
+from server.backends import VoiceProfile
+from server.domain.voice_check import clarity
+from server.speech.audio_io import write_wav
+
+from .test_piper import SAMPLES, _other_speaker
+
+
+@pytest.mark.slow
+async def test_a_sound_likeness_passes_and_the_plain_voice_reads_back_cleanly(weights_dir: Path, tmp_path: Path) -> None:
+    voice = PiperVoiceBackend({"noise_scale": 0.0, "noise_w_scale": 0.0}, weights_dir=weights_dir)
+    asr = WhisperASR({"model": "base"}, weights_dir=weights_dir)
+    try:
+        await voice.load()
+        paths = []
+        for i, text in enumerate(SAMPLES):
+            audio, rate = _other_speaker(text, 0.85, 0.95)
+            write_wav(tmp_path / f"{i}.wav", audio, rate)
+            paths.append(tmp_path / f"{i}.wav")
+        learned = VoiceProfile(samples=tuple(paths), learned=await voice.learn(tuple(paths)))
+        result = await clarity(voice, asr, learned)
+    finally:
+        await voice.aclose()
+        await asr.aclose()
+    assert result.plain_wer == 0.0
+    assert not result.unclear and result.learned_wer <= 0.15, result
