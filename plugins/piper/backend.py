@@ -224,6 +224,12 @@ class PiperVoiceBackend(VoiceBackend):
         audio = np.concatenate(audio_parts) if audio_parts else np.zeros(0, dtype=np.float32)
         return audio.astype(np.float32), rate, timings
 
+    def clearer(self, learned: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+        """The same likeness with the clarity options, then with the person's average colour only."""
+        if not learned:
+            return []
+        return [{**learned, "style": "clear"}, {**learned, "style": "average"}]
+
     def _converter(self, learned: Mapping[str, Any]) -> Any:
         from plugins.piper import likeness
 

@@ -28,6 +28,8 @@ DIMS = 40  # mel-cepstral coefficients per envelope
 VERSION = 2  # 2: codebook voicing flags (a version-1 profile still loads, matched without them)
 SLIP_WINDOW = 31  # voiced frames (~150 ms) around each pitch reading that judge it
 MAX_Z = 3.0  # mapped pitch stays within 3 spreads of the person's mean, whatever the tracker read
+STYLES = ("knn", "clear", "average")
+CLEAR_BLEND = 0.85
 _PRAAT = threading.Lock()
 
 
@@ -44,6 +46,9 @@ class VoiceModel(msgspec.Struct, frozen=True):
     version: int = VERSION
     method: str = "world-knn"
     voiced: str = ""  # base64 packed bits: which codebook frames are voiced ("" in version 1)
+    # How envelopes are mapped: "knn" (closest likeness), "clear" (the clarity options on), "average"
+    # (the person's average colour only: pitch, rate and timbre, never the words' shapes).
+    style: str = "knn"
 
     def codes(self) -> np.ndarray:
         raw = np.frombuffer(base64.b64decode(self.codebook), dtype=np.float16)
@@ -222,6 +227,12 @@ class Converter:
     ) -> None:
         if model.version > VERSION:
             raise ValueError(f"voice profile version {model.version} is newer than this code understands ({VERSION})")
+        if model.style not in STYLES:
+            raise ValueError(f"unknown envelope style {model.style!r}")
+        if model.style == "clear":
+            blend, restore_variance, match_voicing = min(blend, CLEAR_BLEND), True, True
+        elif model.style == "average":
+            blend = 0.0
         self.model = model
         self.keep_unvoiced = keep_unvoiced
         self.source = source
@@ -257,6 +268,9 @@ class Converter:
         self, codes: np.ndarray, voiced: np.ndarray | None = None, speech: np.ndarray | None = None
     ) -> np.ndarray:
         """Source mel-cepstra -> the person's: k nearest of their frames (same voicing when known)."""
+        shifted: np.ndarray = codes - self._src_mean + np.asarray(self.model.envelope_mean)
+        if self.blend <= 0.0:  # the person's average colour only
+            return shifted
         queries = codes[:, 1:] - self._src_mean[1:]
         dist = (queries**2).sum(axis=1)[:, None] - 2 * queries @ self._keys.T + self._key_norms[None, :]
         if voiced is not None and self._key_voiced is not None:
@@ -266,7 +280,6 @@ class Converter:
         nearest = np.argpartition(dist, k - 1, axis=1)[:, :k]
         out: np.ndarray = self._targets[nearest].mean(axis=1)
         if self.blend < 1.0:
-            shifted = codes - self._src_mean + np.asarray(self.model.envelope_mean)
             out = self.blend * out + (1.0 - self.blend) * shifted
         if self.restore_variance:
             out = self._restore_variance(out, speech)

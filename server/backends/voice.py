@@ -30,3 +30,8 @@ class VoiceBackend(Backend):
     async def learn(self, samples: tuple[Path, ...]) -> Mapping[str, Any]:
         """Study the person's samples once; the result is stored and passed back in VoiceProfile."""
         return {}
+
+    def clearer(self, learned: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+        """Versions of `learned` that trade likeness for clarity, least change first: tried in turn
+        when the learned voice garbles words (server/domain/voice_check.py). None by default."""
+        return []

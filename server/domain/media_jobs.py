@@ -4,11 +4,13 @@ primary photo. Each returns True when the avatar changed while it worked, so it 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from server.backends import Backend, BackendKind, VoiceProfile
+from server.backends import BackendKind, VoiceBackend
 from server.db.models import Avatar, AvatarImage, VoiceSample
 from server.domain import voice_check, voice_profiles
 from server.errors import MemoriaError
@@ -44,9 +46,9 @@ async def learn_voice(preparer: MediaPreparer, avatar_id: int) -> bool:
             paths = tuple(preparer.storage.resolve(p) for _, p in samples)
             async with preparer.borrowed(BackendKind.VOICE, name) as backend:
                 learned = await backend.learn(paths)  # type: ignore[attr-defined]
-                unclear = await _unclear(preparer, backend, VoiceProfile(samples=paths, learned=learned))
-            if unclear is None:
-                profile = voice_profiles.with_learned(name, learned, ids)
+                kept, unclear = await _clear_version(preparer, backend, paths, learned)  # type: ignore[arg-type]
+            if kept is not None:
+                profile = voice_profiles.with_learned(name, kept, ids)
             else:
                 log.warning("the voice learned for avatar %s with %s is unclear: %s", avatar_id, name, unclear)
                 profile = voice_profiles.with_failure(name, f"{unclear} ({UNCLEAR_HINT})", ids)
@@ -94,19 +96,23 @@ async def prepare_face(preparer: MediaPreparer, avatar_id: int) -> bool:
     return False
 
 
-async def _unclear(preparer: MediaPreparer, voice: Backend, learned: VoiceProfile) -> str | None:
-    """Why the learned voice should not be used (it garbles words), or None. Without a speech
-    recogniser, or if the check itself fails, the learned voice is kept."""
+async def _clear_version(
+    preparer: MediaPreparer, voice: VoiceBackend, paths: tuple[Path, ...], learned: Mapping[str, Any]
+) -> tuple[Mapping[str, Any] | None, str | None]:
+    """(what to keep, why nothing is kept): `learned` or the backend's closest clear version of it.
+    Without a speech recogniser, or if the check itself fails, `learned` is kept unchecked."""
     asr_name = preparer.registry.file.defaults.get(BackendKind.ASR.value)
-    if not asr_name or not learned.learned:
-        return None
+    if not asr_name or not learned:
+        return learned, None
     try:
         async with preparer.borrowed(BackendKind.ASR, asr_name) as asr:
-            result = await voice_check.clarity(voice, asr, learned)  # type: ignore[arg-type]
+            kept, clarity = await voice_check.clearest(voice, asr, paths, learned)  # type: ignore[arg-type]
     except Exception:  # the check is a safeguard; it never costs the user their likeness
         log.exception("could not check how clear the learned voice is")
-        return None
-    return result.reason() if result.unclear else None
+        return learned, None
+    if kept is not None and kept is not learned:
+        log.info("the closest likeness garbled words; a clearer version is kept (%s)", clarity)
+    return kept, None if kept is not None else clarity.reason()
 
 
 def _reason(exc: Exception) -> str:

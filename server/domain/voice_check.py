@@ -3,13 +3,17 @@
 A likeness that garbles words (a voice converter pushed too far by unusual samples) is worse than
 no likeness: the person on the call hears the avatar mumble. So after a voice backend learns, two
 test sentences are spoken with the learned voice and with the unadapted one, and the call's speech
-recogniser reads both back. If the learned voice loses clearly more words, it is not used, and the
-user is told why (see `media_jobs.learn_voice`).
+recogniser reads both back. If the learned voice loses clearly more words, the backend's clearer
+versions of it (`VoiceBackend.clearer`, e.g. Piper's: gentler mapping, then the person's average
+colour only) are tried in turn; if none is clear either, no likeness is used and the user is told
+why (see `media_jobs.learn_voice`).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -42,15 +46,24 @@ class Clarity(msgspec.Struct, frozen=True):
         )
 
 
-async def clarity(voice: VoiceBackend, asr: ASRBackend, learned: VoiceProfile) -> Clarity:
-    """Speak the test sentences with `learned` and without, and read them back with `asr`."""
-    return Clarity(
-        learned_wer=await _read_back(voice, asr, learned),
-        plain_wer=await _read_back(voice, asr, VoiceProfile()),
-    )
+async def clearest(
+    voice: VoiceBackend, asr: ASRBackend, samples: tuple[Path, ...], learned: Mapping[str, Any]
+) -> tuple[Mapping[str, Any] | None, Clarity]:
+    """The closest clear version of `learned` (itself if clear; None if no version is), and the
+    clarity of that version (or of `learned` itself when none is clear)."""
+    plain = await read_back(voice, asr, VoiceProfile())
+    first: Clarity | None = None
+    for candidate in [learned, *voice.clearer(learned)]:
+        result = Clarity(learned_wer=await read_back(voice, asr, VoiceProfile(samples, candidate)), plain_wer=plain)
+        if not result.unclear:
+            return candidate, result
+        first = first or result
+    assert first is not None
+    return None, first
 
 
-async def _read_back(voice: VoiceBackend, asr: ASRBackend, profile: VoiceProfile) -> float:
+async def read_back(voice: VoiceBackend, asr: ASRBackend, profile: VoiceProfile) -> float:
+    """Word error rate of the test sentences spoken with `profile`, as `asr` hears them."""
     heard = []
     for sentence in SENTENCES:
         chunks = [chunk async for chunk in voice.synthesize(sentence, voice=profile)]

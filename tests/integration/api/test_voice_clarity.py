@@ -31,6 +31,12 @@ class MumblingVoice(VoiceBackend):
     async def learn(self, samples: tuple[Path, ...]) -> Mapping[str, Any]:
         return {"mumbles": bool(self.config.get("mumbles"))}
 
+    def clearer(self, learned: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+        """With `[config.test-mumbler] clearer = true`: a gentler version that does not mumble."""
+        if not self.config.get("clearer"):
+            return []
+        return [{**learned, "style": "still mumbling"}, {"mumbles": False, "style": "gentle"}]
+
     async def synthesize(self, text: str, *, voice: VoiceProfile) -> AsyncIterator[AudioChunk]:
         code = 100 * SENTENCES.index(text) + (1 if voice.learned.get("mumbles") else 0)
         yield AudioChunk(np.full(1600, code, np.int16), 16000, 0)
@@ -65,11 +71,16 @@ def mumbles() -> bool:
 
 
 @pytest.fixture
-def registry(tmp_path: Path, mumbles: bool) -> Registry:
+def clearer() -> bool:
+    return False
+
+
+@pytest.fixture
+def registry(tmp_path: Path, mumbles: bool, clearer: bool) -> Registry:
     file = RegistryFile(
         plugins={"modules": [], "entry_points": False},
         defaults={"voice": "test-mumbler", "asr": "test-ears"},
-        config={"test-mumbler": {"mumbles": mumbles}},
+        config={"test-mumbler": {"mumbles": mumbles, "clearer": clearer}},
     )
     registry = Registry(file, weights_dir=tmp_path / "weights")
     registry.load(entry_points=False)
@@ -92,6 +103,18 @@ async def test_a_voice_that_garbles_words_is_not_used_and_the_user_is_told(
     assert "test-mumbler" not in await stored_profile(engine, avatar)  # calls speak unadapted
     samples = (await client.get(f"/avatars/{avatar}/voice-samples", headers=headers)).json()
     assert [s["id"] for s in samples] == [sent.json()["id"]]  # the sample stays
+
+
+@pytest.mark.parametrize("clearer", [True])
+async def test_the_closest_clear_version_is_kept_when_the_likeness_garbles(
+    app: Litestar, client: Client, login: Login, make_avatar: MakeAvatar, engine: AsyncEngine
+) -> None:
+    headers = await login()
+    avatar = await make_avatar(headers)
+    assert (await client.post(f"/avatars/{avatar}/voice-samples", headers=headers, **speech_wav())).status_code == 201
+    await settled(app)
+    assert (await client.get(f"/avatars/{avatar}", headers=headers)).json()["voice"]["state"] == "ready"
+    assert (await stored_profile(engine, avatar))["test-mumbler"] == {"mumbles": False, "style": "gentle"}
 
 
 @pytest.mark.parametrize("mumbles", [False])

@@ -253,6 +253,48 @@ def test_a_pitch_tracker_slip_does_not_become_a_squeak() -> None:
     assert converter.map_f0(np.array([90.0, 2000.0]))[1] < 150.0 * np.exp(likeness.MAX_Z * 0.2) + 1e-6
 
 
+def test_clearer_styles_soften_the_mapping_and_an_unknown_one_is_refused() -> None:
+    import msgspec
+
+    from plugins.piper import likeness
+
+    rng = np.random.default_rng(3)
+    codes = rng.normal(0, 1.0, (200, likeness.DIMS))
+    model, source = _model(codes, np.ones(200, bool))
+    query = rng.normal(0, 1.0, (50, likeness.DIMS))
+
+    def styled(style: str) -> likeness.Converter:
+        return likeness.Converter(msgspec.structs.replace(model, style=style), source)  # type: ignore[arg-type]
+
+    average = styled("average").map_envelope(query)
+    # The person's average colour only: the source's envelope moved by the difference of the means.
+    assert np.allclose(average, query + np.asarray(model.envelope_mean), atol=1e-9)  # type: ignore[attr-defined]
+    clear = styled("clear")
+    assert clear.blend == likeness.CLEAR_BLEND and clear.restore_variance and clear._key_voiced is not None
+    assert styled("knn").blend == 1.0 and not styled("knn").restore_variance
+    with pytest.raises(ValueError, match="unknown envelope style"):
+        styled("shouty")
+
+
+@module_loop
+async def test_clearer_versions_of_a_likeness_speak_and_keep_the_persons_pitch(
+    backend: PiperVoiceBackend, tmp_path: Path
+) -> None:
+    paths = []
+    for i, text in enumerate(SAMPLES):
+        audio, rate = _other_speaker(text, 1.7, 1.15)
+        write_wav(tmp_path / f"{i}.wav", audio, rate)
+        paths.append(tmp_path / f"{i}.wav")
+    learned = await backend.learn(tuple(paths))
+    versions = backend.clearer(learned)
+    assert [v["style"] for v in versions] == ["clear", "average"] and backend.clearer({}) == []
+    plain, plain_rate, _ = await _speak(backend, TEXT, VoiceProfile())
+    for version in versions:
+        adapted, rate, chunks = await _speak(backend, TEXT, VoiceProfile(samples=tuple(paths), learned=version))
+        assert chunks[-1].phonemes
+        assert _median_f0(adapted, rate) / _median_f0(plain, plain_rate) > 1.4
+
+
 @module_loop
 async def test_unadapted_voice_stays_available(weights_dir: Path, backend: PiperVoiceBackend, tmp_path: Path) -> None:
     audio, rate = _other_speaker(SAMPLES[0] + " " + SAMPLES[1], 1.6, 1.1)

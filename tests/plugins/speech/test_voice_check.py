@@ -11,8 +11,7 @@ pytest.importorskip("faster_whisper")
 
 from plugins.piper.backend import PiperVoiceBackend
 from plugins.whisper.backend import WhisperASR
-from server.backends import VoiceProfile
-from server.domain.voice_check import clarity
+from server.domain.voice_check import clearest
 from server.speech.audio_io import write_wav
 
 from .test_piper import SAMPLES, _other_speaker
@@ -29,10 +28,10 @@ async def test_a_sound_likeness_passes_and_the_plain_voice_reads_back_cleanly(we
             audio, rate = _other_speaker(text, 0.85, 0.95)
             write_wav(tmp_path / f"{i}.wav", audio, rate)
             paths.append(tmp_path / f"{i}.wav")
-        learned = VoiceProfile(samples=tuple(paths), learned=await voice.learn(tuple(paths)))
-        result = await clarity(voice, asr, learned)
+        learned = await voice.learn(tuple(paths))
+        kept, result = await clearest(voice, asr, tuple(paths), learned)
     finally:
         await voice.aclose()
         await asr.aclose()
     assert result.plain_wer == 0.0
-    assert not result.unclear and result.learned_wer <= 0.15, result
+    assert kept is learned and not result.unclear and result.learned_wer <= 0.15, result
