@@ -55,13 +55,26 @@ async def ad_hoc_avatar(
 
 
 async def learn_voice(registry: Any, voices: tuple[Path, ...]) -> dict[str, Any]:
-    """Shape the default voice after the --voice recordings, as an upload would for a saved avatar."""
+    """Shape the default voice after the --voice recordings, as an upload would for a saved avatar:
+    learned, then checked for clarity with the default ASR (a clearer version, or none, if it garbles)."""
     from server.backends import BackendKind
+    from server.domain.voice_check import clearest
 
     backend = registry.create(BackendKind.VOICE)
     try:
         await backend.load()
-        return dict(await backend.learn(voices))
+        learned = dict(await backend.learn(voices))
+        if not learned or not registry.file.defaults.get(BackendKind.ASR.value):
+            return learned
+        asr = registry.create(BackendKind.ASR)
+        try:
+            await asr.load()
+            kept, clarity = await clearest(backend, asr, voices, learned)
+        finally:
+            await asr.aclose()
+        if kept is None:
+            click.echo(f"warning: {clarity.reason()}", err=True)
+        return dict(kept or {})
     finally:
         await backend.aclose()
 

@@ -127,3 +127,19 @@ async def test_a_clear_learned_voice_is_kept(
     await settled(app)
     assert (await client.get(f"/avatars/{avatar}", headers=headers)).json()["voice"]["state"] == "ready"
     assert (await stored_profile(engine, avatar))["test-mumbler"] == {"mumbles": False}
+
+
+async def test_memoria_call_voice_gets_the_same_check(registry: Registry, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from server.cli.call import learn_voice
+
+    sample = tmp_path / "mum.wav"
+    sample.write_bytes(b"RIFF")  # the scripted voice does not read it
+    assert await learn_voice(registry, (sample,)) == {}
+    assert "hard to understand" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("clearer", [True])
+async def test_memoria_call_voice_keeps_a_clear_version(registry: Registry, tmp_path: Path) -> None:
+    from server.cli.call import learn_voice
+
+    assert await learn_voice(registry, (tmp_path / "mum.wav",)) == {"mumbles": False, "style": "gentle"}
