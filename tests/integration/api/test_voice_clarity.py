@@ -88,6 +88,16 @@ def registry(tmp_path: Path, mumbles: bool, clearer: bool) -> Registry:
     return registry
 
 
+async def _learned_avatar(app: Litestar, client: Client, login: Login, make_avatar: MakeAvatar) -> int:
+    """An avatar with one voice sample, learned and checked, whose voice is then ready."""
+    headers = await login()
+    avatar = await make_avatar(headers)
+    assert (await client.post(f"/avatars/{avatar}/voice-samples", headers=headers, **speech_wav())).status_code == 201
+    await settled(app)
+    assert (await client.get(f"/avatars/{avatar}", headers=headers)).json()["voice"]["state"] == "ready"
+    return avatar
+
+
 async def test_a_voice_that_garbles_words_is_not_used_and_the_user_is_told(
     app: Litestar, client: Client, login: Login, make_avatar: MakeAvatar, engine: AsyncEngine
 ) -> None:
@@ -109,11 +119,7 @@ async def test_a_voice_that_garbles_words_is_not_used_and_the_user_is_told(
 async def test_the_closest_clear_version_is_kept_when_the_likeness_garbles(
     app: Litestar, client: Client, login: Login, make_avatar: MakeAvatar, engine: AsyncEngine
 ) -> None:
-    headers = await login()
-    avatar = await make_avatar(headers)
-    assert (await client.post(f"/avatars/{avatar}/voice-samples", headers=headers, **speech_wav())).status_code == 201
-    await settled(app)
-    assert (await client.get(f"/avatars/{avatar}", headers=headers)).json()["voice"]["state"] == "ready"
+    avatar = await _learned_avatar(app, client, login, make_avatar)
     assert (await stored_profile(engine, avatar))["test-mumbler"] == {"mumbles": False, "style": "gentle"}
 
 
@@ -121,11 +127,7 @@ async def test_the_closest_clear_version_is_kept_when_the_likeness_garbles(
 async def test_a_clear_learned_voice_is_kept(
     app: Litestar, client: Client, login: Login, make_avatar: MakeAvatar, engine: AsyncEngine
 ) -> None:
-    headers = await login()
-    avatar = await make_avatar(headers)
-    assert (await client.post(f"/avatars/{avatar}/voice-samples", headers=headers, **speech_wav())).status_code == 201
-    await settled(app)
-    assert (await client.get(f"/avatars/{avatar}", headers=headers)).json()["voice"]["state"] == "ready"
+    avatar = await _learned_avatar(app, client, login, make_avatar)
     assert (await stored_profile(engine, avatar))["test-mumbler"] == {"mumbles": False}
 
 

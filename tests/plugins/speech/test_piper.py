@@ -77,6 +77,16 @@ def _other_speaker(text: str, pitch: float, formants: float) -> tuple[np.ndarray
     return y.astype(np.float32), likeness.RATE
 
 
+def _other_speaker_samples(folder: Path, pitch: float, formants: float) -> tuple[Path, ...]:
+    """SAMPLES spoken by `_other_speaker`, as WAV files in `folder`."""
+    paths = []
+    for i, text in enumerate(SAMPLES):
+        audio, rate = _other_speaker(text, pitch, formants)
+        write_wav(folder / f"{i}.wav", audio, rate)
+        paths.append(folder / f"{i}.wav")
+    return tuple(paths)
+
+
 async def _speak(backend: PiperVoiceBackend, text: str, profile: VoiceProfile) -> tuple[np.ndarray, int, list]:
     chunks = [c async for c in backend.synthesize(text, voice=profile)]
     for before, after in itertools.pairwise(chunks):
@@ -118,11 +128,7 @@ async def test_sentences_stream_with_phoneme_timings(backend: PiperVoiceBackend)
 async def test_learned_likeness_moves_pitch_and_formants_toward_the_samples(
     backend: PiperVoiceBackend, tmp_path: Path, pitch: float, formants: float
 ) -> None:
-    paths = []
-    for i, text in enumerate(SAMPLES):
-        audio, rate = _other_speaker(text, pitch, formants)
-        write_wav(tmp_path / f"{i}.wav", audio, rate)
-        paths.append(tmp_path / f"{i}.wav")
+    paths = _other_speaker_samples(tmp_path, pitch, formants)
     learned = await backend.learn(tuple(paths))
     assert learned["method"] == "world-knn"
     plain, plain_rate, _ = await _speak(backend, TEXT, VoiceProfile())
@@ -142,11 +148,7 @@ async def test_adapted_speech_stays_intelligible(backend: PiperVoiceBackend, wei
     from plugins.whisper.backend import WhisperASR
     from server.media import AudioChunk
 
-    paths = []
-    for i, text in enumerate(SAMPLES):
-        audio, rate = _other_speaker(text, 1.3, 1.08)
-        write_wav(tmp_path / f"{i}.wav", audio, rate)
-        paths.append(tmp_path / f"{i}.wav")
+    paths = _other_speaker_samples(tmp_path, 1.3, 1.08)
     profile = VoiceProfile(samples=tuple(paths), learned=await backend.learn(tuple(paths)))
     texts = ["Do you remember the little house by the river?", "Please tell your brother that I am proud of him."]
     asr = WhisperASR({"model": "base"}, weights_dir=weights_dir)
@@ -280,11 +282,7 @@ def test_clearer_styles_soften_the_mapping_and_an_unknown_one_is_refused() -> No
 async def test_clearer_versions_of_a_likeness_speak_and_keep_the_persons_pitch(
     backend: PiperVoiceBackend, tmp_path: Path
 ) -> None:
-    paths = []
-    for i, text in enumerate(SAMPLES):
-        audio, rate = _other_speaker(text, 1.7, 1.15)
-        write_wav(tmp_path / f"{i}.wav", audio, rate)
-        paths.append(tmp_path / f"{i}.wav")
+    paths = _other_speaker_samples(tmp_path, 1.7, 1.15)
     learned = await backend.learn(tuple(paths))
     versions = backend.clearer(learned)
     assert [v["style"] for v in versions] == ["clear", "average"] and backend.clearer({}) == []

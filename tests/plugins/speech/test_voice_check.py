@@ -12,22 +12,19 @@ pytest.importorskip("faster_whisper")
 from plugins.piper.backend import PiperVoiceBackend
 from plugins.whisper.backend import WhisperASR
 from server.domain.voice_check import clearest
-from server.speech.audio_io import write_wav
 
-from .test_piper import SAMPLES, _other_speaker
+from .test_piper import _other_speaker_samples
 
 
 @pytest.mark.slow
-async def test_a_sound_likeness_passes_and_the_plain_voice_reads_back_cleanly(weights_dir: Path, tmp_path: Path) -> None:
+async def test_a_sound_likeness_passes_and_the_plain_voice_reads_back_cleanly(
+    weights_dir: Path, tmp_path: Path
+) -> None:
     voice = PiperVoiceBackend({"noise_scale": 0.0, "noise_w_scale": 0.0}, weights_dir=weights_dir)
     asr = WhisperASR({"model": "base"}, weights_dir=weights_dir)
     try:
         await voice.load()
-        paths = []
-        for i, text in enumerate(SAMPLES):
-            audio, rate = _other_speaker(text, 0.85, 0.95)
-            write_wav(tmp_path / f"{i}.wav", audio, rate)
-            paths.append(tmp_path / f"{i}.wav")
+        paths = _other_speaker_samples(tmp_path, 0.85, 0.95)
         learned = await voice.learn(tuple(paths))
         kept, result = await clearest(voice, asr, tuple(paths), learned)
     finally:
