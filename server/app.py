@@ -1,13 +1,11 @@
-"""The Litestar application: lifespan (database, plugin registry), dependencies, error responses,
-and the routes of every module in ROUTE_MODULES."""
+"""The Litestar application: the runtime opened in one lifespan (server.runtime), dependencies,
+error responses, and the routes of the domains and the web app."""
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from types import ModuleType
 from typing import Any
 
 from litestar import Litestar, Request, Response
@@ -18,51 +16,34 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE, HTTP_500_INTERNAL_SERVER_ERROR
 
 from server.deps import DEPENDENCIES
-from server.domain.throttle import LoginThrottle
+from server.domain.routes import ROUTES as DOMAIN_ROUTES
 from server.errors import MemoriaError, NotAuthenticated
 from server.registry import Registry
+from server.runtime import Runtime
 from server.settings import Settings, load_settings
-from server.storage import Storage
+from server.web.routes import ROUTES as WEB_ROUTES
 
 log = logging.getLogger(__name__)
-
-# Modules that expose `ROUTES: list` (and optionally `LIFESPAN: list` of async context managers
-# taking the app, entered after the database is open and left before it closes); one that is not
-# installed (yet) is skipped.
-ROUTE_MODULES = ["server.domain.routes", "server.calls.routes", "server.web.routes"]
 MULTIPART_SLACK = 64 * 1024  # form boundaries and part headers around an upload at the size limit
 
 
 def create_app(settings: Settings | None = None, *, registry: Registry | None = None) -> Litestar:
-    """Build the app; the database and (unless given) the plugin registry are opened at start-up."""
+    """Build the app; its runtime (database, registry unless given, pool, calls, jobs) opens at start-up."""
     settings = settings or load_settings()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        from server.db.engine import make_engine, make_sessionmaker
+        async with Runtime.open(settings, registry) as runtime:
+            app.state.runtime = runtime
+            try:
+                yield
+            finally:
+                del app.state.runtime
 
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        if app.state.get("registry") is None:
-            app.state.registry = Registry.from_file(settings.registry_file, weights_dir=settings.weights_dir)
-        engine = make_engine(settings.db_url)
-        try:
-            app.state.sessionmaker = make_sessionmaker(engine)
-            yield
-        finally:
-            await engine.dispose()
-
-    modules = route_modules(ROUTE_MODULES)
     return Litestar(
-        route_handlers=[route for module in modules for route in module.ROUTES],
-        lifespan=[lifespan, *(hook for module in modules for hook in getattr(module, "LIFESPAN", ()))],
-        state=State(
-            {
-                "settings": settings,
-                "registry": registry,
-                "storage": Storage(settings.data_dir),
-                "login_throttle": LoginThrottle(),
-            }
-        ),
+        route_handlers=[*DOMAIN_ROUTES, *WEB_ROUTES],
+        lifespan=[lifespan],
+        state=State({"settings": settings}),
         dependencies=DEPENDENCIES,
         exception_handlers={
             MemoriaError: memoria_error_response,
@@ -79,21 +60,6 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
             components=Components(security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}),
         ),
     )
-
-
-def route_modules(module_names: list[str]) -> list[ModuleType]:
-    """The modules that exist; a missing module is skipped, but one that fails inside raises."""
-    modules: list[ModuleType] = []
-    for name in module_names:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name and (name == exc.name or name.startswith(exc.name + ".")):
-                log.debug("route module %s not installed; skipped", name)
-                continue
-            raise
-        modules.append(module)
-    return modules
 
 
 def error_body(message: str, hint: str | None = None) -> dict[str, Any]:

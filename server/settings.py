@@ -38,7 +38,6 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     token_ttl_hours: int = 24 * 30
     ice_servers: tuple[str, ...] = ()  # e.g. ("stun:stun.example.org:3478",); none: LAN only
     loopback_only: bool = False  # tests: offer only 127.0.0.1 candidates
-    gemini_api_key: str = ""
     limits: Limits = Limits()
 
     @property

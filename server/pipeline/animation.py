@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 
-from server.backends import AnimatorBackend, AvatarFace
+from server.backends import AvatarFace
 from server.media import AudioChunk, AvatarState, Emotion, VideoFrame
+from server.pipeline.backends import Animate
 from server.pipeline.timeline import SAMPLES_PER_FRAME
 
 Show = Callable[[int, VideoFrame], None]
@@ -20,8 +21,8 @@ class AnimatorRun:
     """Feed 48 kHz chunks with `feed`, finish with `end`; the k-th frame out is shown at the frame
     of the first fed sample + k (frames are matched by order, not by the animator's own numbering)."""
 
-    def __init__(self, animator: AnimatorBackend, face: AvatarFace, emotion: Emotion, show: Show, name: str) -> None:
-        self.animator, self.face, self.emotion, self.show = animator, face, emotion, show
+    def __init__(self, animate: Animate, face: AvatarFace, emotion: Emotion, show: Show, name: str) -> None:
+        self.animate, self.face, self.emotion, self.show = animate, face, emotion, show
         self.first_sample: int | None = None
         self.ended_cleanly = False  # the stream ran to its end: every frame it will draw is out
         self._ended = False
@@ -46,7 +47,7 @@ class AnimatorRun:
             while (chunk := await self._feed.get()) is not None:
                 yield chunk
 
-        stream = self.animator.animate(chunks(), avatar=self.face, emotion=self.emotion, state=AvatarState.SPEAKING)
+        stream = self.animate(chunks(), avatar=self.face, emotion=self.emotion, state=AvatarState.SPEAKING)
         index: int | None = None
         try:
             async for frame in stream:

@@ -12,9 +12,10 @@ from collections.abc import AsyncIterator
 
 import numpy as np
 
-from server.backends import AnimatorBackend, AvatarFace
+from server.backends import AvatarFace
 from server.media import AudioChunk, AvatarState, Emotion, VideoFrame
 from server.media.types import VIDEO_FPS
+from server.pipeline.backends import Animate
 from server.pipeline.tasks import cancel_and_wait
 
 RATE = 16000
@@ -25,8 +26,8 @@ MAX_GAP = VIDEO_FPS  # a jump of more than a second restarts the stream instead 
 class IdleFace:
     """`await frame(index, state)`: the idle frame for `index`, or None when the animator is too slow."""
 
-    def __init__(self, animator: AnimatorBackend, face: AvatarFace, *, ahead: int = 2, wait_s: float = 0.03) -> None:
-        self.animator, self.face = animator, face
+    def __init__(self, animate: Animate, face: AvatarFace, *, ahead: int = 2, wait_s: float = 0.03) -> None:
+        self.animate, self.face = animate, face
         self.ahead, self.wait_s = ahead, wait_s
         self._state: AvatarState | None = None
         self._feed: asyncio.Queue[AudioChunk | None] = asyncio.Queue()
@@ -76,7 +77,7 @@ class IdleFace:
             while (chunk := await feed.get()) is not None:
                 yield chunk
 
-        stream = self.animator.animate(chunks(), avatar=self.face, emotion=Emotion.NEUTRAL, state=state)
+        stream = self.animate(chunks(), avatar=self.face, emotion=Emotion.NEUTRAL, state=state)
         try:
             async for frame in stream:
                 out.put_nowait(frame)

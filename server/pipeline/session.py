@@ -19,10 +19,11 @@ from server.pipeline.endpointing import Edge, Endpointer, EnergyEndpointer
 from server.pipeline.events import Emit, EndedEvent, ErrorEvent, Event, StateEvent
 from server.pipeline.idle import IdleFace
 from server.pipeline.log import CallLog
-from server.pipeline.replay import RenderStore, ReplayCache
 from server.pipeline.tasks import cancel_and_wait
 from server.pipeline.timeline import AUDIO_FRAME, RATE, MediaTimeline
 from server.pipeline.turn import ReplyTurn, TurnContext
+from server.renders.cache import RenderStore, ReplayCache
+from server.renders.renderer import CachedRenderer
 from server.speech.hints import speech_hint
 
 log = logging.getLogger(__name__)
@@ -59,10 +60,10 @@ class CallSession:
             start_ms=self.config.speech_start_ms, end_ms=self.config.speech_end_ms, pause_ms=self.config.speculate_ms
         )
         self.timeline = MediaTimeline()
-        self.idle = IdleFace(backends.animator, avatar.face)
+        self.idle = IdleFace(backends.animate, avatar.face)
         self.asr_hint = speech_hint(avatar.sheet)
-        # Replies already rendered for this avatar are replayed; ad-hoc avatars (no row) skip it.
-        self.replays = ReplayCache.for_call(renders, avatar, backends)
+        # Sentences already rendered for this avatar are replayed; ad-hoc avatars (no row) render live.
+        self.renderer = CachedRenderer.for_call(renders, avatar, backends, self.timeline)
         self.state = AvatarState.IDLE
         self.history: list[Turn] = []
         self.turn: ReplyTurn | None = None
@@ -76,11 +77,16 @@ class CallSession:
         self.closed = False
         self.end_reason: str | None = None
 
+    @property
+    def replays(self) -> ReplayCache | None:
+        """The render cache's counters for this call (None when it renders everything live)."""
+        return getattr(self.renderer, "cache", None)
+
     # -- lifecycle -----------------------------------------------------------------------------
 
     async def start(self) -> None:
         await self.backends.load()
-        await self.backends.animator.prepare(self.avatar.face)
+        await self.backends.prepare(self.avatar.face)
         self.set_state(AvatarState.LISTENING)
 
     async def close(self, reason: str = "ended") -> None:
@@ -93,8 +99,7 @@ class CallSession:
             await cancel_and_wait(self.turn_task)
             self.timeline.flush()
             await self.idle.aclose()
-            if self.replays is not None:
-                await self.replays.aclose()  # fully played sentences are still stored
+            await self.renderer.aclose()  # fully played sentences are still stored
         finally:
             try:
                 await self.backends.aclose()
@@ -176,7 +181,7 @@ class CallSession:
             lead_samples=RATE * self.config.lead_ms // 1000,
             language=self.config.language,
             asr_hint=self.asr_hint,
-            replays=self.replays,
+            renderer=self.renderer,
         )
         del self.history[: max(0, len(self.history) - self.config.history_turns)]
         self.turn = ReplyTurn(ctx, None if speculative else self.turns)
@@ -187,9 +192,9 @@ class CallSession:
             await turn.run(utterance)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # persistence failed: tell the client, keep the call
+        except Exception:  # persistence failed: tell the client (in words; details in the log), keep the call
             log.exception("turn %s failed", turn.number)
-            self.emit(ErrorEvent(message=f"this turn failed: {exc}"))
+            self.emit(ErrorEvent(message="Sorry, something went wrong with that reply. You can carry on talking."))
         finally:
             if turn.confirmed.is_set():
                 self.finished_turns.append(turn)
@@ -202,12 +207,9 @@ class CallSession:
 
     async def video_frame(self, index: int) -> tuple[VideoFrame | None, bool]:
         """The frame for `index` and whether it was late (speech was due but no frame was ready)."""
-        waited = 0.0
-        while (
-            index not in self.timeline.frames and self.timeline.in_speech(index) and waited < self.config.frame_wait_s
-        ):
-            await asyncio.sleep(0.005)  # the animator is a moment behind: a short wait beats a late frame
-            waited += 0.005
+        if index not in self.timeline.frames and self.timeline.in_speech(index):
+            # the animator is a moment behind: a short wait beats a late frame
+            await self.timeline.frame_ready(index, self.config.frame_wait_s)
         frame = self.timeline.take_frame(index)
         if frame is not None:
             return frame, False

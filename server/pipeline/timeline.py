@@ -7,6 +7,8 @@ what keeps the lips on the voice; a flush (barge-in) drops everything not yet pl
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections import deque
 
 import msgspec
@@ -41,6 +43,8 @@ class MediaTimeline:
         self.speech_end = 0  # first sample after all scheduled speech
         self.speech_ranges: deque[tuple[int, int]] = deque()  # [start, end) in samples, for late checks
         self.stats = TimelineStats()
+        self._played_waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._frame_waiters: dict[int, asyncio.Future[None]] = {}
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -63,6 +67,9 @@ class MediaTimeline:
     def add_frame(self, index: int, frame: VideoFrame) -> None:
         if index >= self.video_position:
             self.frames[index] = frame
+            waiter = self._frame_waiters.pop(index, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
 
     def flush(self) -> None:
         """Drop every sample and frame not yet played (barge-in)."""
@@ -72,6 +79,7 @@ class MediaTimeline:
         self.speech_end = self.audio_position
         self.stats.flushes += 1
         self.stats.last_flush_sample = self.audio_position
+        self._wake(everyone=True)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -97,6 +105,8 @@ class MediaTimeline:
         self.audio_position = end
         self.stats.audio_frames += 1
         self.stats.speech_audio_frames += int(speech)
+        if self._played_waiters:
+            self._wake()
         return out, speech
 
     def take_frame(self, index: int) -> VideoFrame | None:
@@ -116,3 +126,47 @@ class MediaTimeline:
     @property
     def speaking(self) -> bool:
         return self.speech_end > self.audio_position
+
+    # -- waiting on playback ---------------------------------------------------------------------
+
+    async def played(self, sample: int, flushes: int | None = None) -> bool:
+        """Wait until playback has passed `sample`: True, or False if a flush (after the `flushes`
+        count given, default now) dropped it before it played."""
+        since = self.stats.flushes if flushes is None else flushes
+        while True:
+            if self.stats.flushes != since:
+                flushed_at = self.stats.last_flush_sample
+                return flushed_at is not None and flushed_at >= sample
+            if self.audio_position >= sample:
+                return True
+            waiter = asyncio.get_running_loop().create_future()
+            self._played_waiters.append((sample, waiter))
+            try:
+                await waiter
+            finally:
+                if not waiter.done():
+                    waiter.cancel()
+
+    async def frame_ready(self, index: int, timeout_s: float) -> bool:
+        """Wait up to `timeout_s` for frame `index` to be rendered; whether it is there."""
+        if index in self.frames:
+            return True
+        waiter = self._frame_waiters.get(index)
+        if waiter is None or waiter.done():
+            waiter = self._frame_waiters[index] = asyncio.get_running_loop().create_future()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(waiter), timeout_s)
+        if self._frame_waiters.get(index) is waiter and not waiter.done():
+            del self._frame_waiters[index]
+            waiter.cancel()
+        return index in self.frames
+
+    def _wake(self, *, everyone: bool = False) -> None:
+        keep = []
+        for sample, waiter in self._played_waiters:
+            if everyone or self.audio_position >= sample or waiter.done():
+                if not waiter.done():
+                    waiter.set_result(None)
+            else:
+                keep.append((sample, waiter))
+        self._played_waiters = keep

@@ -3,6 +3,8 @@
 The reply is written, spoken and animated concurrently: the first sentence plays while the
 persona is still writing the next. Whatever happens (finished, interrupted by barge-in, a
 backend failing) the words that reached the user are persisted and added to the history.
+Sentences come from a SentenceRenderer (live, or a stored render first): this module only places
+their audio and frames on the timeline.
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import msgspec
 import numpy as np
@@ -19,35 +21,21 @@ import numpy as np
 from server.backends import Role, Turn
 from server.errors import BackendFailure
 from server.media import AudioChunk, AvatarState, Emotion, VideoFrame
+from server.persona.care import care_flags
 from server.pipeline.animation import AnimatorRun
 from server.pipeline.audio import IntResampler
 from server.pipeline.backends import CallAvatar, CallBackends
 from server.pipeline.events import CaptionEvent, Emit, EmotionEvent, ErrorEvent, FlagEvent
 from server.pipeline.log import CallLog
-from server.pipeline.playback import replay_pcm, show_replay
-from server.pipeline.replay import Recorder, ReplayCache
 from server.pipeline.sentences import SentenceCutter
 from server.pipeline.tasks import cancel_and_wait
-from server.pipeline.timeline import RATE, SAMPLES_PER_FRAME, MediaTimeline
-
-if TYPE_CHECKING:
-    from server.face.render_cache import Replay
+from server.pipeline.timeline import AUDIO_FRAME, RATE, SAMPLES_PER_FRAME, MediaTimeline
+from server.renders.renderer import SentenceRenderer, StoredSentence
 
 log = logging.getLogger(__name__)
 
 ASR_RATE = 16000
-
-
-def care_flags(config: Mapping[str, Any], history: list[Turn]) -> dict[str, Any]:
-    """The persona layer's care flags (crisis line, AI disclosure) for the user's last words."""
-    from server.persona.care import flags_for_backend
-
-    return flags_for_backend(config, history)
-
-
 ASR_CHUNK = ASR_RATE // 10
-POLL_S = 0.02
-PAD_EVERY_S = 0.02
 PAD_SAMPLES = 2 * SAMPLES_PER_FRAME  # what an animator's look-ahead may need beyond the lead
 ANIMATOR_PIECE = 2 * SAMPLES_PER_FRAME
 
@@ -62,10 +50,10 @@ class TurnContext(msgspec.Struct):
     emit: Emit
     set_state: Callable[[AvatarState], None]
     history: list[Turn]
+    renderer: SentenceRenderer
     lead_samples: int = RATE // 10
     language: str | None = None
     asr_hint: str = ""  # names and places the user may say (see server/speech/hints.py)
-    replays: ReplayCache | None = None  # the render cache, for avatars that have a database row
 
 
 class ReplyTurn:
@@ -78,13 +66,13 @@ class ReplyTurn:
         self.emotion: Emotion | None = None
         self.sentences: list[tuple[int, str]] = []  # (start sample on the timeline, text)
         self.first_audio_sample: int | None = None
-        self.cursor = 0  # where the next reply sample goes
+        self.cursor = 0  # where the next reply sample goes (audio to the animator included)
+        self.speech_to = 0  # end of this turn's last speech on the timeline
         self._run: AnimatorRun | None = None  # the animator stream being fed
         self._runs: list[AnimatorRun] = []
-        self._replaying: list[asyncio.Task[None]] = []  # replays putting their frames on the timeline
+        self._replaying: list[asyncio.Task[None]] = []  # stored sentences putting their frames up
         self._flushes = ctx.timeline.stats.flushes  # a flush after this means this turn was cut
-        self._recorder = Recorder(ctx.replays, ctx.timeline, self._flushes)  # live sentences for the cache
-        self._replayed_to = 0  # end of the last replayed audio on the timeline
+        self._recorder = ctx.renderer.recorder(self._flushes)
         self._padder: asyncio.Task[None] | None = None
         # A speculative turn (started at a pause) works unseen until the end of speech confirms it.
         self.confirmed = asyncio.Event()
@@ -104,21 +92,12 @@ class ReplyTurn:
         self.confirmed.set()
 
     async def run(self, utterance: np.ndarray) -> None:
-        ctx = self.ctx
         outcome: dict[str, Any] = {}
         try:
             try:
                 await self._exchange(utterance)
             except* Exception as group:  # noqa: BLE001 - a backend failing ends the reply, not the call
-                failure = group.exceptions[0]
-                message = (
-                    str(failure) if isinstance(failure, BackendFailure) else f"{type(failure).__name__}: {failure}"
-                )
-                outcome["error"] = message
-                await self.confirmed.wait()
-                if self.transcript and not self._recorded.is_set():  # failed before the user's words were kept
-                    await self._record_user()
-                ctx.emit(ErrorEvent(message=f"the reply stopped: {message}"))
+                outcome["error"] = await self._failed(group.exceptions[0])
         except asyncio.CancelledError:
             outcome["interrupted"] = True
             raise
@@ -129,7 +108,17 @@ class ReplyTurn:
                 await cancel_and_wait(task)
             if self.confirmed.is_set():
                 await self._persist_said(outcome)
-                ctx.set_state(AvatarState.LISTENING)
+                self.ctx.set_state(AvatarState.LISTENING)
+
+    async def _failed(self, failure: BaseException) -> str:
+        """Tell the user the reply stopped (in words, the details in the log) and keep what they said."""
+        log.warning("turn %s: the reply stopped: %r", self.number, failure)
+        message = str(failure) if isinstance(failure, BackendFailure) else f"{type(failure).__name__}: {failure}"
+        await self.confirmed.wait()
+        if self.transcript and not self._recorded.is_set():  # failed before the user's words were kept
+            await self._record_user()
+        self.ctx.emit(ErrorEvent(message="Sorry, the reply stopped there. You can carry on talking."))
+        return message
 
     async def _exchange(self, utterance: np.ndarray) -> None:
         ctx = self.ctx
@@ -149,23 +138,14 @@ class ReplyTurn:
         for task in [*(run.task for run in self._runs), *self._replaying]:
             await task
         self._recorder.settle()
-        while self._own_speech_playing():  # noqa: ASYNC110 - the tracks advance playback; no event to wait on
-            await asyncio.sleep(POLL_S)
-
-    def _own_speech_playing(self) -> bool:
-        """Whether this turn's speech still plays (and no flush dropped it); a replayed last sentence
-        ends just short of the cursor, as its last frame's remainder is silence."""
-        timeline = self.ctx.timeline
-        return timeline.audio_position < self.cursor <= timeline.speech_end or (
-            timeline.audio_position < self._replayed_to <= timeline.speech_end
-        )
+        await ctx.timeline.played(self.speech_to, self._flushes)  # until the last word has been heard
 
     async def _record_user(self) -> None:
         """Once confirmed: caption and store what the user said, before any reply is heard."""
         await self.confirmed.wait()
         self.ctx.emit(CaptionEvent(role=Role.USER.value, text=self.transcript, turn=self.number))
         self.ctx.history.append(Turn(Role.USER, self.transcript))
-        self.care = care_flags(self.ctx.backends.persona.config, self.ctx.history)
+        self.care = care_flags(self.ctx.history, **self.ctx.backends.persona.care_settings())
         if self.care:
             self.ctx.emit(FlagEvent(flags=self.care))
         await self.ctx.log.add_message(Role.USER, self.transcript, flags=self.care)
@@ -189,7 +169,7 @@ class ReplyTurn:
         """Persona tokens -> sentences, queued for the voice as soon as each one is complete."""
         cutter = SentenceCutter()
         try:
-            async for delta in self.ctx.backends.persona.respond(history, persona=self.ctx.avatar.sheet):
+            async for delta in self.ctx.backends.respond(history, persona=self.ctx.avatar.sheet):
                 if delta.emotion is not None and delta.emotion != self.emotion:
                     self.emotion = delta.emotion
                     if self._recorded.is_set():  # before that, _record_user sends it
@@ -205,30 +185,50 @@ class ReplyTurn:
             out.put_nowait(None)
 
     async def _speak(self, sentences: asyncio.Queue[str | None]) -> None:
-        """Each sentence -> voice -> 48 kHz audio on the timeline, and to the animator."""
+        """Each sentence: a stored render if there is one, else voice -> 48 kHz audio and the animator."""
         while (sentence := await sentences.get()) is not None:
-            if self.ctx.replays is not None:
-                replay = await self.ctx.replays.lookup(sentence, self._emotion_now().value)
-                if replay is not None and await self._replay(sentence, replay):
-                    continue
-            self._start_animator()  # its set-up overlaps the voice's first chunk
-            resampler: IntResampler | None = None
-            started = False
-            async for chunk in self.ctx.backends.voice.synthesize(sentence, voice=self.ctx.avatar.voice):
-                if resampler is None or resampler.src_rate != chunk.sample_rate:
-                    resampler = IntResampler(chunk.sample_rate, RATE)
-                samples = resampler.convert(chunk.samples)
-                if not started and len(samples):
-                    await self._recorded.wait()  # a speculative reply is held here until the user has finished
-                    started = True
-                    self.timings.setdefault("first_audio", time.monotonic())
-                    self._place_sentence(sentence)
-                    if self._run is not None:
-                        self._recorder.open(sentence, self._run.emotion.value, self.cursor, self._run)
-                self._place(samples)
-            if resampler is not None:
-                self._place(resampler.flush())
-            self._recorder.close()
+            stored = await self.ctx.renderer.stored(sentence, self._emotion_now().value)
+            if stored is not None:
+                await self._place_stored(sentence, stored)
+            else:
+                await self._speak_live(sentence)
+
+    async def _speak_live(self, sentence: str) -> None:
+        self._start_animator()  # its set-up overlaps the voice's first chunk
+        resampler: IntResampler | None = None
+        started = False
+        async for chunk in self.ctx.backends.synthesize(sentence, voice=self.ctx.avatar.voice):
+            if resampler is None or resampler.src_rate != chunk.sample_rate:
+                resampler = IntResampler(chunk.sample_rate, RATE)
+            samples = resampler.convert(chunk.samples)
+            if not started and len(samples):
+                await self._recorded.wait()  # a speculative reply is held here until the user has finished
+                started = True
+                self.timings.setdefault("first_audio", time.monotonic())
+                self._place_sentence(sentence)
+                if self._run is not None:
+                    self._recorder.open(sentence, self._run.emotion.value, self.cursor, self._run)
+            self._place(samples)
+        if resampler is not None:
+            self._place(resampler.flush())
+        self._recorder.close()
+
+    async def _place_stored(self, sentence: str, stored: StoredSentence) -> None:
+        """A stored render at the cursor: its audio now, its frames as they are decoded."""
+        try:
+            await self._recorded.wait()  # a speculative reply is held here until the user has finished
+        except BaseException:
+            stored.close()
+            raise
+        self.timings.setdefault("first_audio", time.monotonic())
+        self._place_sentence(sentence)
+        self._end_run()  # the stream so far ends on this frame edge; a new one starts after the replay
+        start, frames = self.cursor, -(-len(stored.pcm) // SAMPLES_PER_FRAME)
+        self.ctx.timeline.add_audio(start, stored.pcm)
+        self.speech_to = start + len(stored.pcm)
+        self.cursor = start + frames * SAMPLES_PER_FRAME  # the last frame's remainder is silence
+        shown = stored.show(start // SAMPLES_PER_FRAME, frames, self._show)
+        self._replaying.append(asyncio.create_task(shown, name=f"replay-turn-{self.number}"))  # type: ignore[arg-type]
 
     def _place_sentence(self, sentence: str) -> None:
         timeline = self.ctx.timeline
@@ -239,7 +239,7 @@ class ReplyTurn:
             self._padder = asyncio.create_task(self._pad(), name=f"pad-turn-{self.number}")
             self.ctx.set_state(AvatarState.SPEAKING)
         self._keep_ahead()
-        if self.ctx.replays is not None:  # cached sentences start on a frame edge: their frames are their own
+        if self.ctx.renderer.aligned:  # stored sentences start on a frame edge: their frames are their own
             self._to_animator(np.zeros(-self.cursor % SAMPLES_PER_FRAME, np.int16))
         self.sentences.append((self.cursor, sentence))
         self.ctx.emit(CaptionEvent(role=Role.AVATAR.value, text=sentence, final=False, turn=self.number))
@@ -250,21 +250,22 @@ class ReplyTurn:
         self._keep_ahead()
         self.ctx.timeline.add_audio(self.cursor, samples)
         self._to_animator(samples)
+        self.speech_to = self.cursor
 
     async def _pad(self) -> None:
-        """While the voice is between sentences, keep the animator's audio a little ahead of playback
+        """As playback advances between sentences, keep the animator's audio a little ahead of it
         (silence), so animators that look ahead still finish every frame in time."""
+        timeline = self.ctx.timeline
         while True:
-            await asyncio.sleep(PAD_EVERY_S)
+            await timeline.played(timeline.audio_position + AUDIO_FRAME)
             self._keep_ahead(self.ctx.lead_samples + PAD_SAMPLES)
 
     def _keep_ahead(self, ahead: int | None = None) -> None:
         """If the voice fell behind playback, leave a pause (silence to the animator too) instead of a gap in time."""
         timeline = self.ctx.timeline
         earliest = timeline.audio_position + (self.ctx.lead_samples // 2 if ahead is None else ahead)
-        if self.cursor >= earliest:
-            return
-        self._to_animator(np.zeros(earliest - self.cursor, np.int16))
+        if self.cursor < earliest:
+            self._to_animator(np.zeros(earliest - self.cursor, np.int16))
 
     def _to_animator(self, samples: np.ndarray) -> None:
         """Feed the animator in pieces of a few frames: given a whole sentence at once, an animator
@@ -279,7 +280,7 @@ class ReplyTurn:
         if self._run is None:
             ctx = self.ctx
             name = f"animate-turn-{self.number}-{len(self._runs)}"
-            self._run = AnimatorRun(ctx.backends.animator, ctx.avatar.face, self._emotion_now(), self._show, name)
+            self._run = AnimatorRun(ctx.backends.animate, ctx.avatar.face, self._emotion_now(), self._show, name)
             self._runs.append(self._run)
         return self._run
 
@@ -298,36 +299,6 @@ class ReplyTurn:
             return
         self.ctx.timeline.add_frame(index, frame)
         self._recorder.add_frame(index, frame)
-
-    # -- the render cache ----------------------------------------------------------------------
-
-    async def _replay(self, sentence: str, replay: Replay) -> bool:
-        """Play a stored render of `sentence` at the cursor: its audio and frames, no voice or animator
-        work. False if its audio cannot be read (the sentence is then rendered live)."""
-        handed_over = False
-        try:
-            try:
-                pcm = await asyncio.to_thread(replay_pcm, replay, RATE)
-            except Exception:  # a damaged file costs a render, never the reply
-                log.exception("a cached render could not be read")
-                return False
-            if len(pcm) == 0:
-                return False
-            await self._recorded.wait()  # a speculative reply is held here until the user has finished
-            self.timings.setdefault("first_audio", time.monotonic())
-            self._place_sentence(sentence)
-            self._end_run()  # the stream so far ends on this frame edge; a new one starts after the replay
-            start, frames = self.cursor, -(-len(pcm) // SAMPLES_PER_FRAME)
-            self.ctx.timeline.add_audio(start, pcm)
-            self._replayed_to = start + len(pcm)
-            self.cursor = start + frames * SAMPLES_PER_FRAME  # the last frame's remainder is silence
-            shown = show_replay(replay, start // SAMPLES_PER_FRAME, frames, self._show)
-            self._replaying.append(asyncio.create_task(shown, name=f"replay-turn-{self.number}"))
-            handed_over = True
-            return True
-        finally:
-            if not handed_over:
-                replay.close()
 
     async def _persist_said(self, outcome: dict[str, Any]) -> None:
         """Store the sentences that started playing; an interrupted or failed reply keeps its flag."""

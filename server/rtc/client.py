@@ -19,8 +19,9 @@ import numpy as np
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from server.pipeline.audio import IntResampler, frame_to_mono
+from server.pipeline.audio import IntResampler
 from server.pipeline.events import Event, decode
+from server.rtc.frames import frame_to_mono
 from server.rtc.ice import use_loopback
 from server.rtc.mp4 import Mp4Writer
 from server.rtc.peer import PREFERRED_VIDEO

@@ -13,7 +13,7 @@ from typing import Any, Self
 import msgspec
 import numpy as np
 
-from server.calls.manager import CallManager, LiveCall
+from server.domain.calls.manager import CallManager, LiveCall
 from server.pipeline.backends import CallAvatar
 from server.pipeline.events import CaptionEvent, EmotionEvent, ErrorEvent, StateEvent
 from server.rtc import measure

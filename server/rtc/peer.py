@@ -20,11 +20,12 @@ from aiortc.exceptions import InvalidAccessError
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from server.errors import BadInput
-from server.pipeline.audio import IntResampler, frame_to_mono
+from server.pipeline.audio import IntResampler
 from server.pipeline.events import CallEvent, EndedEvent, Event, StateEvent, encode
 from server.pipeline.session import CallSession
 from server.pipeline.tasks import cancel_and_wait
 from server.rtc.clock import MediaClock
+from server.rtc.frames import frame_to_mono
 from server.rtc.ice import keep_loopback_candidates, rtc_configuration, use_loopback
 from server.rtc.recorder import CallRecorder
 from server.rtc.tracks import AvatarAudioTrack, AvatarVideoTrack

@@ -9,8 +9,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.db.models import ApiToken, User, utcnow
-from server.domain.security import token_digest
-from server.domain.throttle import LoginThrottle
+from server.domain.accounts.security import token_digest
+from server.domain.accounts.throttle import LoginThrottle
 
 from .conftest import Client, Login
 from .helpers import table_counts
@@ -104,7 +104,8 @@ class FakeClock:
 
 async def test_repeated_failed_logins_are_slowed_down(app: Litestar, client: Client, login: Login) -> None:
     clock = FakeClock()
-    app.state.login_throttle = LoginThrottle(max_failures=3, window_s=60, clock=clock)
+    throttle: LoginThrottle = app.state.runtime.login_throttle
+    throttle.max_failures, throttle.window_s, throttle.clock = 3, 60, clock
     await login("ann@example.org", "the right one")
     wrong = {"email": "ann@example.org", "password": "a wrong guess"}
     assert [(await client.post("/auth/login", json=wrong)).status_code for _ in range(3)] == [401, 401, 401]

@@ -19,13 +19,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from server.backends import BackendInfo, BackendKind, VoiceBackend
-from server.calls.avatars import call_avatar
-from server.db.models import Avatar, GeneratedVideo, User
-from server.domain.preparation import MediaPreparer
-from server.face import render_cache
+from server.db.models import Avatar, GeneratedVideo
+from server.domain.calls.callee import call_avatar
 from server.hookspecs import hookimpl
 from server.media import AudioChunk, VideoFrame
 from server.registry import Registry, RegistryFile
+from server.renders import store as render_cache
 from server.storage import Storage
 
 from . import samples
@@ -84,7 +83,7 @@ def no_gate() -> Iterator[None]:
 
 async def settled(app: Litestar) -> None:
     """Wait for every background media job (learning, photo preparation) to finish."""
-    await MediaPreparer.of_app(app.state).drain()
+    await app.state.runtime.media.drain()
 
 
 async def stored_profile(engine: AsyncEngine, avatar_id: int) -> dict[str, Any]:
@@ -157,16 +156,14 @@ async def test_the_call_gets_the_likeness_of_its_own_voice_backend_only(
     for folder, body in uploads.items():
         assert (await client.post(f"/avatars/{avatar}/{folder}", headers=headers, **body)).status_code == 201
     await settled(app)
-    registry: Registry = app.state.registry
+    registry: Registry = app.state.runtime.registry
     storage = Storage(data_dir)
 
     async with AsyncSession(engine, expire_on_commit=False) as session:
-        user = (await session.scalars(select(User))).one()
-        for given in (registry, None):  # without a registry, the backend that learned is pinned
-            built = await call_avatar(session, storage, user, avatar, registry=given)
-            assert built.backends["voice"] == "piper"
-            assert built.voice.learned["method"] == "world-knn"
-            assert len(built.voice.samples) == 1 and built.voice.samples[0].is_file()
+        built = await call_avatar(session, storage, await session.get(Avatar, avatar), registry)
+        assert built.backends["voice"] == "piper"
+        assert built.voice.learned["method"] == "world-knn"
+        assert len(built.voice.samples) == 1 and built.voice.samples[0].is_file()
 
     switched = await client.patch(f"/avatars/{avatar}", json={"backends": {"voice": "test-voice"}}, headers=headers)
     assert switched.status_code == 200
@@ -174,8 +171,7 @@ async def test_the_call_gets_the_likeness_of_its_own_voice_backend_only(
     profile = await stored_profile(engine, avatar)
     assert "piper" not in profile and profile["test-voice"]["by"] == "test-voice"
     async with AsyncSession(engine, expire_on_commit=False) as session:
-        user = (await session.scalars(select(User))).one()
-        built = await call_avatar(session, storage, user, avatar, registry=registry)
+        built = await call_avatar(session, storage, await session.get(Avatar, avatar), registry)
     assert built.backends["voice"] == "test-voice"
     assert dict(built.voice.learned) == profile["test-voice"]
 

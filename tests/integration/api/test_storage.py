@@ -52,7 +52,7 @@ class FakeSession:
 
 @pytest.mark.parametrize("fail_commit", [False, True])
 async def test_file_is_removed_when_its_row_cannot_be_committed(tmp_path: Path, fail_commit: bool) -> None:
-    from server.domain.uploads import store_then_commit
+    from server.domain.media.uploads import store_then_commit
 
     storage = Storage(tmp_path / "data")
     path = storage.new_avatar_file(1, "photos", ".jpg")

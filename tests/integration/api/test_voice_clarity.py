@@ -13,7 +13,7 @@ from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.backends import ASRBackend, BackendInfo, BackendKind, VoiceBackend, VoiceProfile
-from server.domain.voice_check import SENTENCES
+from server.domain.media.voice_check import SENTENCES
 from server.hookspecs import hookimpl
 from server.media import AudioChunk, Transcript
 from server.registry import Registry, RegistryFile
@@ -132,16 +132,21 @@ async def test_a_clear_learned_voice_is_kept(
 
 
 async def test_memoria_call_voice_gets_the_same_check(registry: Registry, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
-    from server.cli.call import learn_voice
+    from server.cli.callee import learn_voice
+    from server.pool import BackendPool
 
     sample = tmp_path / "mum.wav"
     sample.write_bytes(b"RIFF")  # the scripted voice does not read it
-    assert await learn_voice(registry, (sample,)) == {}
+    assert await learn_voice(BackendPool(registry), registry.default_name(BackendKind.VOICE), (sample,)) == {}
     assert "hard to understand" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("clearer", [True])
 async def test_memoria_call_voice_keeps_a_clear_version(registry: Registry, tmp_path: Path) -> None:
-    from server.cli.call import learn_voice
+    from server.cli.callee import learn_voice
+    from server.pool import BackendPool
 
-    assert await learn_voice(registry, (tmp_path / "mum.wav",)) == {"mumbles": False, "style": "gentle"}
+    learned = await learn_voice(
+        BackendPool(registry), registry.default_name(BackendKind.VOICE), (tmp_path / "mum.wav",)
+    )
+    assert learned == {"mumbles": False, "style": "gentle"}

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from server.calls.manager import CallManager
 from server.db.models import GeneratedVideo
 from server.media import AvatarState
 from server.pipeline.events import CaptionEvent
@@ -38,7 +37,7 @@ async def final_caption(peer: Any, turn: int, timeout: float = 30.0) -> float:
 
 async def test_the_second_time_a_reply_is_replayed_over_webrtc(client, auth, call, speech, sessionmaker) -> None:
     peer, call_id = await call()
-    manager = CallManager.of_app(client.app.state)
+    manager = client.app.state.runtime.calls
     session = manager.calls[call_id].session
     try:
         first = peer.say(speech(0.8), 48000)

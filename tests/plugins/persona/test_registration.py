@@ -21,6 +21,6 @@ def test_plugins_register_and_build(tmp_path: Path) -> None:
     assert {"grounded", "gemini", "openai_compatible"} <= set(registry.names(BackendKind.PERSONA))
     assert registry.status(BackendKind.PERSONA, "grounded").ready
     grounded = registry.create(BackendKind.PERSONA)
-    assert isinstance(grounded, PersonaBackend) and grounded.config == {"country": "NZ"}
+    assert isinstance(grounded, PersonaBackend) and grounded.config["country"] == "NZ"
     remote = registry.create(BackendKind.PERSONA, "openai_compatible")
     assert remote.config["base_url"] == "http://127.0.0.1:9/v1"

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -11,10 +10,8 @@ REPO = Path(__file__).resolve().parents[3]
 
 @pytest.fixture(scope="session")
 def weights_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A private weights folder holding only the repository's manifest (models come from packages)."""
-    wd = tmp_path_factory.mktemp("weights")
-    shutil.copy(REPO / "weights" / "manifest.toml", wd / "manifest.toml")
-    return wd
+    """A private, empty weights folder: the models come from their pip packages."""
+    return tmp_path_factory.mktemp("weights")
 
 
 @pytest.fixture(scope="session")

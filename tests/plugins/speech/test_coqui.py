@@ -14,7 +14,7 @@ from plugins.coqui.backend import FILES, MODEL_DIR, XTTSVoiceBackend
 from server.backends import Readiness, VoiceProfile
 from server.errors import BadInput, DependencyMissing, WeightsMissing
 
-FAKE_XTTS = '''
+FAKE_XTTS = """
 import threading
 import torch
 
@@ -52,15 +52,15 @@ class Xtts(torch.nn.Module):
                 yield torch.full((4800,), 0.1 * ((i % 3) - 1))
         finally:
             CALLS["stopped"].set()
-'''
+"""
 
-FAKE_CONFIG = '''
+FAKE_CONFIG = """
 import json
 
 class XttsConfig:
     def load_json(self, path):
         self.data = json.load(open(path))
-'''
+"""
 
 
 @pytest.fixture()
@@ -97,10 +97,12 @@ def _checkpoint(weights_dir: Path) -> None:
     (folder / "speakers_xtts.pth").write_bytes(b"")
 
 
-def test_status_says_what_to_install_when_the_package_is_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_status_says_what_to_install_when_the_package_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from server.backends import base
 
-    monkeypatch.setattr(base, "_importable", lambda m: m != "TTS")
+    monkeypatch.setattr(base, "importable", lambda m: m != "TTS")
     status = XTTSVoiceBackend.status(tmp_path)
     assert status.state is Readiness.MISSING_DEPENDENCY
     assert "coqui-tts" in status.fix and "TTS" in status.detail

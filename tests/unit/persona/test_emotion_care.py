@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from plugins.grounded.backend import GroundedPersona
 from server.backends import Role, Turn
 from server.media import Emotion
 from server.persona import care, emotion
@@ -83,5 +84,5 @@ def test_sincere_question_about_reality() -> None:
 
 def test_flags_follow_the_backend_config() -> None:
     history = [Turn(Role.USER, "I keep thinking about ending my life.")]
-    flags = care.flags_for_backend({"country": "AU"}, history)
+    flags = care.care_flags(history, **GroundedPersona({"country": "AU"}).care_settings())
     assert flags["crisis"] and flags["crisis_line"]["phone"] == "13 11 14"

@@ -16,8 +16,8 @@ from server.backends import AvatarFace, PersonaSheet
 from server.pipeline.backends import CallAvatar, CallBackends
 from server.pipeline.events import Event
 from server.pipeline.log import MemoryLog
-from server.pipeline.replay import RenderStore
 from server.pipeline.session import CallSession, SessionConfig
+from server.renders.cache import RenderStore
 
 
 @pytest.fixture

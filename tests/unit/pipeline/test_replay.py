@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from server.db.engine import make_sessionmaker
 from server.db.models import Avatar, GeneratedVideo, User, utcnow
 from server.media import AvatarState
-from server.pipeline.replay import DbRenderStore
 from server.pipeline.timeline import SAMPLES_PER_FRAME
+from server.renders.cache import DbRenderStore
 from server.storage import Storage
 
 REPLY = "Hello Tom, it is me. We baked bread on Sundays."

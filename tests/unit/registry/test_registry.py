@@ -10,7 +10,7 @@ import pytest
 
 from server import hookspecs
 from server.backends import BackendInfo, BackendKind, PersonaBackend, Readiness, WeightSpec
-from server.errors import DependencyMissing, PluginError, WeightsMissing
+from server.errors import ConfigError, DependencyMissing, PluginError, WeightsMissing
 from server.registry import Registry
 
 
@@ -33,9 +33,7 @@ def plugin_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         del sys.modules[name]
 
 
-def write_plugin(
-    folder: Path, module: str, backend_name: str, *, weights: str = "", requires: str = ""
-) -> None:
+def write_plugin(folder: Path, module: str, backend_name: str, *, weights: str = "", requires: str = "") -> None:
     (folder / f"{module}.py").write_text(
         textwrap.dedent(
             f"""
@@ -159,3 +157,65 @@ def test_every_hookspec_is_documented() -> None:
 def test_backend_info_is_data() -> None:
     info = BackendInfo(name="x", kind=BackendKind.PERSONA, weights=(WeightSpec(path="a"),))
     assert info.weights[0].path == "a" and issubclass(PersonaBackend, object)
+
+
+def test_a_plugin_whose_classes_need_a_missing_package_is_listed_with_the_install_command(
+    tmp_path: Path, plugin_dir: Path
+) -> None:
+    write_plugin(plugin_dir, "tp_fine", "fine")
+    (plugin_dir / "tp_needs_httpx2.py").write_text(
+        textwrap.dedent(
+            """
+            from server.hookspecs import hookimpl
+
+            INSTALL = "pip install 'memoria[remote]'"
+
+            @hookimpl
+            def register_persona_backends():
+                import surely_not_installed_http_lib  # what a backend module would import at its top
+                return []
+            """
+        )
+    )
+    registry = Registry.from_file(write_registry(tmp_path, ["tp_fine", "tp_needs_httpx2"]), weights_dir=tmp_path)
+    assert registry.names(BackendKind.PERSONA) == ["fine", "tp_needs_httpx2"]  # the rest still loads
+    status = registry.status(BackendKind.PERSONA, "tp_needs_httpx2")
+    assert status.state is Readiness.MISSING_DEPENDENCY
+    assert "surely_not_installed_http_lib" in status.detail and status.fix == "pip install 'memoria[remote]'"
+    row = next(r for r in registry.describe() if r["name"] == "tp_needs_httpx2")
+    assert row["status"] == "missing dependency"
+    with pytest.raises(DependencyMissing, match="pip install 'memoria\\[remote\\]'"):
+        registry.create(BackendKind.PERSONA, "tp_needs_httpx2")
+
+
+def test_bad_settings_fail_at_start_up_naming_the_plugin_and_the_field(tmp_path: Path) -> None:
+    path = write_registry(
+        tmp_path, ["plugins.basic"], {"voice": "basic-voice"}, extra='[config.basic-voice]\nf0 = "high"\n'
+    )
+    with pytest.raises(ConfigError) as err:
+        Registry.from_file(path, weights_dir=tmp_path)
+    assert "[config.basic-voice] f0" in str(err.value) and "plugins/basic/README.md" in str(err.value)
+    unknown = write_registry(tmp_path, ["plugins.basic"], extra="[config.basic-voice]\npitch = 120\n")
+    with pytest.raises(ConfigError, match=r"\[config.basic-voice\] pitch: no such setting"):
+        Registry.from_file(unknown, weights_dir=tmp_path)
+
+
+def test_secrets_come_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MEMORIA_GEMINI_API_KEY", "from-the-env")
+    registry = Registry.from_file(write_registry(tmp_path, ["plugins.gemini"]), weights_dir=tmp_path)
+    assert registry.create(BackendKind.PERSONA, "gemini").options.api_key == "from-the-env"
+    monkeypatch.delenv("MEMORIA_GEMINI_API_KEY")
+    registry = Registry.from_file(write_registry(tmp_path, ["plugins.gemini"]), weights_dir=tmp_path)
+    assert registry.status(BackendKind.PERSONA, "gemini").state is Readiness.NEEDS_CONFIG
+
+
+def test_resolve_is_the_one_answer_for_which_backend(tmp_path: Path, plugin_dir: Path) -> None:
+    write_plugin(plugin_dir, "tp_a", "a")
+    write_plugin(plugin_dir, "tp_b", "b")
+    registry = Registry.from_file(write_registry(tmp_path, ["tp_a", "tp_b"], {"persona": "a"}), weights_dir=tmp_path)
+    assert registry.resolve(BackendKind.PERSONA) == "a"
+    assert registry.resolve(BackendKind.PERSONA, {"persona": "b"}) == "b"
+    assert registry.resolve(BackendKind.PERSONA, {"persona": ""}) == "a"
+    with pytest.raises(ConfigError, match="no default asr"):
+        registry.resolve(BackendKind.ASR)
+    assert BackendKind.ASR not in registry.resolve_all(strict=False)

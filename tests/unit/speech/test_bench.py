@@ -32,7 +32,6 @@ def test_bench_asr_prints_one_json_object(
     from server.bench.asr import command
 
     weights = tmp_path_factory.mktemp("w")
-    (weights / "manifest.toml").write_text((Path(__file__).resolve().parents[3] / "weights/manifest.toml").read_text())
     monkeypatch.setenv("MEMORIA_WEIGHTS_DIR", str(weights))
     monkeypatch.setenv("MEMORIA_REGISTRY_FILE", str(tmp_path_factory.mktemp("r") / "absent.toml"))
     result = CliRunner().invoke(command, [str(asr_set), "--json", "--model", "tiny.en"])

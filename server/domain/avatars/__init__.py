@@ -1,0 +1,1 @@
+"""Avatars: the person remembered, with consent, their personality and memories."""

@@ -1,0 +1,130 @@
+"""The calls live in this process: started from an offer, ended by either side, all closed at shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server.domain.calls.records import DbCallLog, end_call, open_call
+from server.errors import NotFound
+from server.pipeline.backends import CallAvatar, CallBackends
+from server.pipeline.log import CallLog, MemoryLog
+from server.pipeline.session import CallSession, SessionConfig
+from server.pool import BackendPool
+from server.registry import Registry
+from server.renders.cache import DbRenderStore
+from server.rtc.peer import CallPeer
+from server.settings import Settings
+from server.storage import Storage
+
+log = logging.getLogger(__name__)
+
+
+class LiveCall:
+    def __init__(
+        self, call_id: int, user_id: int | None, peer: CallPeer, log: CallLog, avatar_id: int | None = None
+    ) -> None:
+        self.call_id, self.user_id, self.peer, self.log, self.avatar_id = call_id, user_id, peer, log, avatar_id
+
+    @property
+    def session(self) -> CallSession:
+        return self.peer.session
+
+
+class CallManager:
+    """Starts calls (DB rows, backends, session, peer) and ends them exactly once."""
+
+    def __init__(
+        self,
+        *,
+        registry: Registry,
+        settings: Settings,
+        sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+        storage: Storage | None = None,
+        session_config: SessionConfig | None = None,
+        pool: BackendPool | None = None,
+    ) -> None:
+        self.registry, self.settings, self.sessionmaker = registry, settings, sessionmaker
+        self.storage = storage or Storage(settings.data_dir)
+        self.session_config = session_config or SessionConfig()
+        self.calls: dict[int, LiveCall] = {}
+        # The server's runtime passes its one pool (and closes it); a manager of its own (the CLI's
+        # ad hoc calls, benchmarks) owns the pool it makes.
+        self.pool = pool or BackendPool(registry)
+        self._owns_pool = pool is None
+        self._ad_hoc_ids = itertools.count(-1, -1)  # calls without a database row
+
+    async def start(
+        self, avatar: CallAvatar, offer_sdp: str, *, user_id: int | None, record: bool = False
+    ) -> tuple[str, LiveCall]:
+        """Open the call's rows, load its backends and answer the offer; returns (answer SDP, call)."""
+        call_log: CallLog
+        if self.sessionmaker is not None and user_id is not None and avatar.avatar_id is not None:
+            ids = await open_call(self.sessionmaker, user_id=user_id, avatar_id=avatar.avatar_id)
+            call_id, call_log = ids.call_id, DbCallLog(self.sessionmaker, ids)
+        else:
+            call_id, call_log = next(self._ad_hoc_ids), MemoryLog()
+        try:
+            backends = await CallBackends.borrow(self.pool, self.registry.resolve_all(avatar.backends))
+        except BaseException:
+            await call_log.finish(reason="failed to start")
+            raise
+        # Saved avatars replay sentences they already said; ad-hoc calls have no rows to key on.
+        renders = DbRenderStore(self.sessionmaker, self.storage) if self.sessionmaker is not None else None
+        session = CallSession(backends, avatar, call_log, config=self.session_config, renders=renders)
+        recording = None
+        if avatar.avatar_id is not None:
+            recording = self.storage.resolve(self.storage.new_avatar_file(avatar.avatar_id, "recordings", ".mp4"))
+        peer = CallPeer(
+            session,
+            call_id=call_id,
+            ice_servers=self.settings.ice_servers,
+            loopback=self.settings.loopback_only,
+            size=avatar.face.size,
+            recording_path=recording,
+            on_closed=self._closed,
+        )
+        live = LiveCall(call_id, user_id, peer, call_log, avatar.avatar_id)
+        try:
+            await session.start()
+            answer = await peer.answer(offer_sdp)
+        except BaseException:
+            await peer.close("failed to start")
+            raise
+        self.calls[call_id] = live
+        if record:
+            peer.start_recording()
+        return answer.sdp, live
+
+    def get(self, call_id: int, user_id: int | None) -> LiveCall:
+        live = self.calls.get(call_id)
+        if live is None or live.user_id != user_id:
+            raise NotFound(f"no call {call_id} in progress")
+        return live
+
+    async def end(self, call_id: int, user_id: int | None, reason: str = "hung up") -> None:
+        await self.get(call_id, user_id).peer.close(reason)
+
+    async def end_avatar_calls(self, avatar_id: int, reason: str) -> int:
+        """End every live call of an avatar (before it is deleted); how many there were."""
+        ending = [live.peer.close(reason) for live in list(self.calls.values()) if live.avatar_id == avatar_id]
+        await asyncio.gather(*ending, return_exceptions=True)
+        return len(ending)
+
+    async def _closed(self, peer: CallPeer) -> None:
+        if peer.call_id is not None:
+            self.calls.pop(peer.call_id, None)
+        if self.sessionmaker is not None and peer.call_id is not None and peer.call_id > 0:
+            path = peer.recorded
+            relative = path.relative_to(self.storage.root).as_posix() if path is not None else None
+            await end_call(
+                self.sessionmaker, peer.call_id, reason=peer.session.end_reason or "ended", recording_path=relative
+            )
+
+    async def close_all(self, reason: str = "server stopped") -> None:
+        await asyncio.gather(*(live.peer.close(reason) for live in list(self.calls.values())), return_exceptions=True)
+        if self._owns_pool:
+            await self.pool.aclose()

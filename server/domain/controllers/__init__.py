@@ -1,1 +1,0 @@
-"""HTTP controllers of the domain: parse, call a service, return a schema."""

@@ -1,0 +1,1 @@
+"""Photos and voice samples: uploads, what is learned from them, and the background jobs."""

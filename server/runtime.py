@@ -1,0 +1,82 @@
+"""The objects of a running server, built once at start-up in a fixed order and closed in reverse.
+
+    settings -> registry -> storage -> database -> backend pool -> call manager -> media preparer
+
+Controllers and jobs get them through dependency injection (server.deps); nothing is created on a
+first request. At shutdown the media jobs finish or are cancelled, live calls hang up (their rows
+closed, what was said kept), the pool closes its backends, and then the database closes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from server.domain.accounts.throttle import LoginThrottle
+from server.domain.calls.manager import CallManager
+from server.domain.media.preparation import MediaPreparer
+from server.pool import BackendPool
+from server.registry import Registry
+from server.settings import Settings
+from server.storage import Storage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """Everything long-lived in one process; see the module docstring for the order."""
+
+    settings: Settings
+    registry: Registry
+    storage: Storage
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    pool: BackendPool
+    calls: CallManager
+    media: MediaPreparer
+    login_throttle: LoginThrottle
+
+    @classmethod
+    @asynccontextmanager
+    async def open(cls, settings: Settings, registry: Registry | None = None) -> AsyncIterator[Runtime]:
+        """Build the runtime; leaving the block closes it (see `aclose`)."""
+        from server.db.engine import make_engine, make_sessionmaker
+        from server.startup import recover
+
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        registry = registry or Registry.from_file(settings.registry_file, weights_dir=settings.weights_dir)
+        storage = Storage(settings.data_dir)
+        engine = make_engine(settings.db_url)
+        try:
+            sessionmaker = make_sessionmaker(engine)
+            await recover(sessionmaker, storage)  # what a crash of the last run left behind
+        except BaseException:
+            await engine.dispose()
+            raise
+        pool = BackendPool(registry)
+        calls = CallManager(registry=registry, settings=settings, sessionmaker=sessionmaker, storage=storage, pool=pool)
+        media = MediaPreparer(sessionmaker=sessionmaker, storage=storage, registry=registry, pool=pool)
+        runtime = cls(settings, registry, storage, engine, sessionmaker, pool, calls, media, LoginThrottle())
+        try:
+            yield runtime
+        finally:
+            await runtime.aclose()
+
+    async def aclose(self) -> None:
+        """Close in reverse order of building; each step runs even if an earlier one failed."""
+        steps = (
+            ("media jobs", self.media.aclose),
+            ("live calls", self.calls.close_all),
+            ("backend pool", self.pool.aclose),
+            ("database", self.engine.dispose),
+        )
+        for what, close in steps:
+            try:
+                await close()
+            except Exception:
+                log.exception("closing the %s failed", what)
