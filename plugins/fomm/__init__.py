@@ -1,0 +1,1 @@
+"""First Order Motion Model animator plugin."""

@@ -1,0 +1,1 @@
+"""SadTalker animator plugin."""
