@@ -82,9 +82,10 @@ class ApiClient:
         await self._http.aclose()
 
     # -- auth -------------------------------------------------------------------------------
-    async def register(self, email: str, password: str, display_name: str = "") -> User:
+    async def register(self, email: str, password: str, display_name: str = "") -> None:
+        """Create the account; the server answers the same if it already exists, so log in next."""
         body = {"email": email, "password": password, "display_name": display_name}
-        return await self._json("POST", f"{API}/auth/register", User, json=body, auth=False)
+        await self._json("POST", f"{API}/auth/register", dict, json=body, auth=False)
 
     async def login(self, email: str, password: str) -> str:
         """Log in and keep the bearer token; returns it so the app can remember it."""

@@ -6,18 +6,18 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
-from litestar import Litestar, Request, Response
+from litestar import Litestar
 from litestar.datastructures import State
-from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE, HTTP_500_INTERNAL_SERVER_ERROR
 
 from server.deps import DEPENDENCIES
 from server.domain.routes import ROUTES as DOMAIN_ROUTES
-from server.errors import MemoriaError, NotAuthenticated
+from server.http.bodies import strict_json_body
+from server.http.errors import EXCEPTION_HANDLERS
+from server.http.headers import body_deadline, security_headers
+from server.http.openapi import document_errors
 from server.registry import Registry
 from server.runtime import Runtime
 from server.settings import Settings, load_settings
@@ -40,16 +40,13 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
             finally:
                 del app.state.runtime
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[*DOMAIN_ROUTES, *WEB_ROUTES],
         lifespan=[lifespan],
         state=State({"settings": settings}),
         dependencies=DEPENDENCIES,
-        exception_handlers={
-            MemoriaError: memoria_error_response,
-            HTTPException: http_error_response,
-            Exception: unexpected_error_response,
-        },
+        exception_handlers=EXCEPTION_HANDLERS,
+        before_request=strict_json_body,
         request_max_body_size=settings.limits.upload_bytes + MULTIPART_SLACK,
         openapi_config=OpenAPIConfig(
             title="Memoria",
@@ -60,45 +57,8 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
             components=Components(security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}),
         ),
     )
-
-
-def error_body(message: str, hint: str | None = None) -> dict[str, Any]:
-    return {"error": message, "hint": hint}
-
-
-def memoria_error_response(request: Request[Any, Any, Any], exc: MemoriaError) -> Response[dict[str, Any]]:
-    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticated) else None
-    return Response(error_body(exc.message, exc.hint), status_code=exc.status_code, headers=headers)
-
-
-def http_error_response(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
-    """Litestar's own errors (validation, 404 route, 405, 413) in the same shape as ours."""
-    message, hint = exc.detail, None
-    if isinstance(exc, ValidationException):
-        problems = (
-            [_describe(item) for item in (exc.extra or []) if isinstance(item, dict)]
-            if isinstance(exc.extra, list)
-            else []
-        )
-        message = "invalid request: " + "; ".join(problems) if problems else f"invalid request: {exc.detail}"
-        hint = "see /schema for the expected fields"
-    elif "multipart" in str(exc.detail):
-        hint = "send the file as multipart/form-data in a field named `file`"
-    elif exc.status_code == HTTP_413_REQUEST_ENTITY_TOO_LARGE:
-        limit = request.app.state.settings.limits.upload_bytes
-        message = f"the request is larger than the {limit / 2**20:.0f} MiB limit"
-        hint = "send a smaller file"
-    return Response(error_body(message, hint), status_code=exc.status_code, headers=exc.headers)
-
-
-def _describe(item: dict[str, Any]) -> str:
-    text = str(item.get("message", "invalid value"))
-    key = item.get("key")
-    return f"{key}: {text}" if key and key != "data" and str(key) not in text else text
-
-
-def unexpected_error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return Response(
-        error_body("internal server error", "see the server log"), status_code=HTTP_500_INTERNAL_SERVER_ERROR
-    )
+    document_errors(app)
+    # Around everything, 404s and static pages included: security headers, and a deadline for slow bodies.
+    deadline = body_deadline(settings.limits.upload_idle_s, settings.limits.upload_total_s)
+    app.asgi_handler = security_headers(deadline(app.asgi_handler))
+    return app

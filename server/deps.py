@@ -12,9 +12,11 @@ from typing import Any
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import Avatar, User
+from server.domain.accounts.cookies import token_from_cookie
 from server.domain.accounts.services import user_for_token
 from server.domain.accounts.throttle import LoginThrottle
 from server.domain.avatars.services import owned_avatar
@@ -45,10 +47,14 @@ async def provide_db_session(runtime: NamedDependency[Runtime]) -> AsyncGenerato
 
 
 def provide_bearer_token(request: Request[Any, Any, Any]) -> str:
-    """The token from `Authorization: Bearer <token>`; 401 if there is none."""
+    """The token from `Authorization: Bearer <token>`, else the web app's session cookie (with its
+    CSRF check); 401 if there is neither."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     token = token.strip()
-    if scheme.lower() != "bearer" or not token:
+    if scheme.lower() == "bearer" and token:
+        return token
+    token = token_from_cookie(request) or ""
+    if not token:
         raise NotAuthenticated(
             "log in first: send `Authorization: Bearer <token>`", hint="POST /auth/login gives a token"
         )
@@ -61,7 +67,7 @@ async def provide_current_user(db_session: NamedDependency[AsyncSession], bearer
 
 
 async def provide_avatar(
-    avatar_id: int, db_session: NamedDependency[AsyncSession], current_user: NamedDependency[User]
+    avatar_id: FromPath[int], db_session: NamedDependency[AsyncSession], current_user: NamedDependency[User]
 ) -> Avatar:
     """The avatar of the path's `avatar_id` if the caller owns it; 404 otherwise (never says which)."""
     return await owned_avatar(db_session, current_user, avatar_id)

@@ -61,6 +61,12 @@ class NotAuthenticated(MemoriaError):
     status_code = 401
 
 
+class Forbidden(MemoriaError):
+    """Authenticated, but this request is refused (e.g. a cookie request without its CSRF token)."""
+
+    status_code = 403
+
+
 class NotFound(MemoriaError):
     """The thing does not exist, or belongs to someone else (we never say which)."""
 
@@ -71,6 +77,16 @@ class Conflict(MemoriaError):
     """The request clashes with the current state (e.g. an email already registered)."""
 
     status_code = 409
+
+
+class Busy(MemoriaError):
+    """Not now: the database is unreachable or the server is at its limit; `retry_after` seconds."""
+
+    status_code = 503
+
+    def __init__(self, message: str, *, hint: str | None = None, retry_after: int = 5) -> None:
+        super().__init__(message, hint=hint)
+        self.retry_after = retry_after
 
 
 class BackendFailure(MemoriaError):

@@ -59,9 +59,16 @@ class Runtime:
             await engine.dispose()
             raise
         pool = BackendPool(registry)
-        calls = CallManager(registry=registry, settings=settings, sessionmaker=sessionmaker, storage=storage, pool=pool)
+        calls = CallManager(
+            registry=registry,
+            settings=settings,
+            sessionmaker=sessionmaker,
+            storage=storage,
+            pool=pool,
+        )
         media = MediaPreparer(sessionmaker=sessionmaker, storage=storage, registry=registry, pool=pool)
-        runtime = cls(settings, registry, storage, engine, sessionmaker, pool, calls, media, LoginThrottle())
+        throttle = LoginThrottle(sessionmaker)
+        runtime = cls(settings, registry, storage, engine, sessionmaker, pool, calls, media, throttle)
         try:
             yield runtime
         finally:

@@ -26,6 +26,16 @@ class Limits(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     voice_max_seconds: float = 300.0
     text_chars: int = 10_000  # one memory, personality field, ...
     memories_per_avatar: int = 2_000
+    upload_idle_s: float = 30.0  # a request body that stops arriving this long is cut off (408)
+    upload_total_s: float = 600.0  # and one that takes longer than this in all
+
+
+class CallLimits(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """How many calls this server takes at once (`[calls]` in memoria.toml)."""
+
+    max_calls: int = 4  # more are answered "busy" (503 + Retry-After) instead of degrading every call
+    per_user: int = 2
+    connect_timeout_s: float = 20.0  # a call whose client never connects is ended after this
 
 
 class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -39,6 +49,8 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     ice_servers: tuple[str, ...] = ()  # e.g. ("stun:stun.example.org:3478",); none: LAN only
     loopback_only: bool = False  # tests: offer only 127.0.0.1 candidates
     limits: Limits = Limits()
+    calls: CallLimits = CallLimits()
+    trusted_proxies: tuple[str, ...] = ()  # addresses whose X-Forwarded-For is believed (a reverse proxy)
 
     @property
     def db_url(self) -> str:
@@ -66,7 +78,7 @@ def load_settings(config_file: Path | None = None, env: dict[str, str] | None = 
         if not key.startswith(ENV_PREFIX) or key == ENV_PREFIX + "CONFIG":
             continue
         name = key[len(ENV_PREFIX) :].lower()
-        if name in fields and name != "limits":
+        if name in fields and name not in ("limits", "calls"):
             raw[name] = _from_env(value, name)
     if "DATABASE_URL" in env and ENV_PREFIX + "DATABASE_URL" not in env:
         raw["database_url"] = env["DATABASE_URL"]
@@ -77,7 +89,7 @@ def load_settings(config_file: Path | None = None, env: dict[str, str] | None = 
 
 
 def _from_env(value: str, name: str) -> Any:
-    if name == "ice_servers":
+    if name in ("ice_servers", "trusted_proxies"):
         return [v.strip() for v in value.split(",") if v.strip()]
     return value
 

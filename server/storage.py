@@ -36,7 +36,7 @@ class Storage:
     def resolve(self, relative: str) -> Path:
         """The absolute path of `relative`; refuses anything that would leave the data directory."""
         rel = PurePosixPath(relative)
-        if rel.is_absolute() or ".." in rel.parts or not rel.parts:
+        if rel.is_absolute() or ".." in rel.parts or not rel.parts or "\x00" in relative:
             raise ValueError(f"not a data-relative path: {relative!r}")
         path = (self.root / rel).resolve()
         if not path.is_relative_to(self.root):
@@ -63,8 +63,12 @@ class Storage:
         return self.existing(relative).read_bytes()
 
     def existing(self, relative: str) -> Path:
-        """The absolute path of a file that must be there; NotFound if it was removed behind our back."""
-        path = self.resolve(relative)
+        """The absolute path of a file that must be there; NotFound if it was removed behind our back
+        (or replaced by a link that leads out of the data directory)."""
+        try:
+            path = self.resolve(relative)
+        except (ValueError, OSError):
+            raise NotFound("the file is missing from the data directory") from None
         if not path.is_file():
             raise NotFound("the file is missing from the data directory", hint="it was removed outside Memoria")
         return path

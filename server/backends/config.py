@@ -42,12 +42,12 @@ def options_for(
         ) from exc
 
 
-def describe(exc: msgspec.ValidationError) -> str:
+def describe(exc: msgspec.ValidationError, unknown_field: str = "no such setting") -> str:
     """msgspec's 'Expected `int`, got `str` - at `$.port`' as 'port: expected `int`, got `str`'."""
     text = str(exc)
     unknown = _UNKNOWN.match(text)
     if unknown:
-        return f"{unknown.group(1)}: no such setting"
+        return f"{unknown.group(1)}: {unknown_field}"
     at = _AT.search(text)
     problem = _AT.sub("", text)
     problem = problem[:1].lower() + problem[1:]

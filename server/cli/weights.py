@@ -3,6 +3,7 @@ declares (built-in or third-party), whether they are here, and putting them in p
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,7 +32,7 @@ def _progress(label: str, total: int) -> Iterator[w.Progress | None]:
     if total < BIG:
         yield None
         return
-    with click.progressbar(length=total, label=label, file=click.get_text_stream("stderr")) as bar:  # type: ignore[operator]
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
 
         def advance(n: int) -> None:
             bar.update(n)

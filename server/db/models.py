@@ -35,10 +35,13 @@ Real: Double[float] = Double()
 
 # Every table on MySQL/MariaDB: InnoDB (foreign keys, transactions) and full Unicode (emoji, CJK),
 # whatever the server's defaults are.
+# SQLite: AUTOINCREMENT, so a deleted row's id is never handed to a new row (a stale reference, such
+# as a call still running for a deleted avatar, must never reach someone else's row).
 MYSQL_TABLE: dict[str, Any] = {
     "mysql_engine": "InnoDB",
     "mysql_charset": "utf8mb4",
     "mysql_collate": "utf8mb4_unicode_ci",
+    "sqlite_autoincrement": True,
 }
 
 # Stable constraint names: alembic can only drop or alter (SQLite batch mode) what has a name.
@@ -49,6 +52,14 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+MAX_ID = 2**31 - 1  # ids are INTEGER columns (32-bit on MySQL): a larger one names no row
+
+
+def possible_id(value: int) -> bool:
+    """Whether `value` could be a row id (a path's 2**63 must be a 404, not a database error)."""
+    return 0 < value <= MAX_ID
 
 
 def utcnow() -> datetime:
@@ -236,17 +247,12 @@ class GeneratedVideo(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class ResponseCache(Base):
-    """A persona reply remembered for an avatar and prompt."""
+class LoginFailure(Base):
+    """A failed login, keyed by account, by address, or both; kept across restarts (server.domain.accounts.throttle)."""
 
-    __tablename__ = "response_cache"
-    __table_args__ = (Index("ix_response_cache_lookup", "avatar_id", "prompt_hash"), MYSQL_TABLE)
+    __tablename__ = "login_failures"
+    __table_args__ = MYSQL_TABLE
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    avatar_id: Mapped[int] = mapped_column(ForeignKey("avatars.id", ondelete="CASCADE"))
-    prompt_hash: Mapped[str] = mapped_column(String(64))
-    prompt: Mapped[str] = mapped_column(Text)
-    response: Mapped[str] = mapped_column(Text)
-    emotion: Mapped[str] = mapped_column(String(16), default="neutral")
-    hits: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    key: Mapped[str] = mapped_column(String(300), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -18,7 +18,7 @@ from server.pipeline.backends import CallAvatar, CallBackends
 from server.pipeline.endpointing import Edge, Endpointer, EnergyEndpointer
 from server.pipeline.events import Emit, EndedEvent, ErrorEvent, Event, StateEvent
 from server.pipeline.idle import IdleFace
-from server.pipeline.log import CallLog
+from server.pipeline.log import CallGone, CallLog
 from server.pipeline.tasks import cancel_and_wait
 from server.pipeline.timeline import AUDIO_FRAME, RATE, MediaTimeline
 from server.pipeline.turn import ReplyTurn, TurnContext
@@ -192,7 +192,12 @@ class CallSession:
             await turn.run(utterance)
         except asyncio.CancelledError:
             raise
-        except Exception:  # persistence failed: tell the client (in words; details in the log), keep the call
+        except Exception as exc:
+            if _gone(exc):  # its avatar or account was deleted: nothing more may be written
+                log.warning("call ended: its rows are gone")
+                self.emit(ErrorEvent(message="This call has ended.", fatal=True))
+                return
+            # persistence failed: tell the client (in words; details in the log), keep the call
             log.exception("turn %s failed", turn.number)
             self.emit(ErrorEvent(message="Sorry, something went wrong with that reply. You can carry on talking."))
         finally:
@@ -217,3 +222,9 @@ class CallSession:
             return None, True
         state = AvatarState.LISTENING if self.state is AvatarState.SPEAKING else self.state
         return await self.idle.frame(index, state), False
+
+
+def _gone(exc: BaseException) -> bool:
+    if isinstance(exc, BaseExceptionGroup):
+        return any(_gone(inner) for inner in exc.exceptions)
+    return isinstance(exc, CallGone)

@@ -26,8 +26,9 @@ from server.pipeline.animation import AnimatorRun
 from server.pipeline.audio import IntResampler
 from server.pipeline.backends import CallAvatar, CallBackends
 from server.pipeline.events import CaptionEvent, Emit, EmotionEvent, ErrorEvent, FlagEvent
-from server.pipeline.log import CallLog
+from server.pipeline.log import CallGone, CallLog
 from server.pipeline.sentences import SentenceCutter
+from server.pipeline.spoken import SpokenReply
 from server.pipeline.tasks import cancel_and_wait
 from server.pipeline.timeline import AUDIO_FRAME, RATE, SAMPLES_PER_FRAME, MediaTimeline
 from server.renders.renderer import SentenceRenderer, StoredSentence
@@ -74,6 +75,7 @@ class ReplyTurn:
         self._flushes = ctx.timeline.stats.flushes  # a flush after this means this turn was cut
         self._recorder = ctx.renderer.recorder(self._flushes)
         self._padder: asyncio.Task[None] | None = None
+        self._spoken = SpokenReply(ctx.log)  # the avatar's message row, kept up to date as it speaks
         # A speculative turn (started at a pause) works unseen until the end of speech confirms it.
         self.confirmed = asyncio.Event()
         self._recorded = asyncio.Event()  # the user's words are captioned and stored
@@ -96,6 +98,8 @@ class ReplyTurn:
         try:
             try:
                 await self._exchange(utterance)
+            except* CallGone:
+                raise
             except* Exception as group:  # noqa: BLE001 - a backend failing ends the reply, not the call
                 outcome["error"] = await self._failed(group.exceptions[0])
         except asyncio.CancelledError:
@@ -242,6 +246,7 @@ class ReplyTurn:
         if self.ctx.renderer.aligned:  # stored sentences start on a frame edge: their frames are their own
             self._to_animator(np.zeros(-self.cursor % SAMPLES_PER_FRAME, np.int16))
         self.sentences.append((self.cursor, sentence))
+        self._spoken.note(" ".join(text for _, text in self.sentences), self.emotion)
         self.ctx.emit(CaptionEvent(role=Role.AVATAR.value, text=sentence, final=False, turn=self.number))
 
     def _place(self, samples: np.ndarray) -> None:
@@ -305,8 +310,9 @@ class ReplyTurn:
         played_to = self.ctx.timeline.audio_position if outcome.get("interrupted") else None
         said = [text for start, text in self.sentences if played_to is None or start < played_to]
         if not said:  # nothing reached the user: nothing to keep
+            await self._spoken.finish(None, None, {})
             return
         text = " ".join(said)
         self.ctx.history.append(Turn(Role.AVATAR, text, self.emotion))
-        await self.ctx.log.add_message(Role.AVATAR, text, emotion=self.emotion, flags={**self.care, **outcome})
+        await self._spoken.finish(text, self.emotion, {**self.care, **outcome})
         self.ctx.emit(CaptionEvent(role=Role.AVATAR.value, text=text, final=True, turn=self.number))

@@ -7,6 +7,7 @@ call's own timing. Encoding happens off the event loop; `close()` finishes the f
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import queue
 import threading
@@ -21,6 +22,8 @@ from server.media.types import VIDEO_FPS
 
 AUDIO_RATE = 48000
 _DONE = object()
+IDLE_S = 30.0  # the encoder gives up (and removes its partial file) after this long without data
+CLOSE_WAIT_S = 20.0  # close() waits this long for the encoder to finish the file
 
 
 class Mp4Writer:
@@ -55,14 +58,26 @@ class Mp4Writer:
             pass
 
     async def close(self) -> Path:
-        """Finish the file (waits for the encoder thread off the event loop)."""
+        """Finish the file; waits for the encoder (off the event loop, at most CLOSE_WAIT_S)."""
         if not self._closed:
             self._closed = True
-            self._queue.put(_DONE)
-        await asyncio.to_thread(self._thread.join)
+            self._put_done()
+        await asyncio.to_thread(self._thread.join, CLOSE_WAIT_S)
+        if self._thread.is_alive():
+            raise TimeoutError(f"the recording {self.path.name} did not finish in {CLOSE_WAIT_S:.0f} s")
         if self._error is not None:
             raise self._error
         return self.path
+
+    def _put_done(self) -> None:
+        """Queue the end marker without blocking: when the queue is full, drop a frame for it."""
+        while True:
+            try:
+                self._queue.put_nowait(_DONE)
+                return
+            except queue.Full:
+                with contextlib.suppress(queue.Empty):
+                    self._queue.get_nowait()
 
     def _run(self) -> None:
         try:
@@ -83,14 +98,19 @@ class Mp4Writer:
             os.replace(self.partial, self.path)
         except BaseException as exc:  # noqa: BLE001 - re-raised by close() on the caller's side
             self._error = exc
+            self._closed = True  # producers stop adding; nothing waits on this thread any more
             self.partial.unlink(missing_ok=True)
-            while self._queue.get() is not _DONE:  # drain so producers never block
-                pass
+
+    def _next(self) -> object:
+        try:
+            return self._queue.get(timeout=IDLE_S)
+        except queue.Empty:
+            raise TimeoutError(f"no media for the recording {self.path.name} in {IDLE_S:.0f} s") from None
 
     def _encode(self, container: Any, video: Any, audio: Any) -> None:
         last_index = -1
         next_audio = 0
-        while (item := self._queue.get()) is not _DONE:
+        while (item := self._next()) is not _DONE:
             kind, data, stamp = cast(tuple[str, np.ndarray, int], item)
             if kind == "v":
                 if stamp <= last_index:

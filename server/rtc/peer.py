@@ -21,12 +21,13 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from server.errors import BadInput
 from server.pipeline.audio import IntResampler
-from server.pipeline.events import CallEvent, EndedEvent, Event, StateEvent, encode
+from server.pipeline.events import CallEvent, EndedEvent, ErrorEvent, Event, StateEvent, encode
 from server.pipeline.session import CallSession
 from server.pipeline.tasks import cancel_and_wait
 from server.rtc.clock import MediaClock
 from server.rtc.frames import frame_to_mono
 from server.rtc.ice import keep_loopback_candidates, rtc_configuration, use_loopback
+from server.rtc.offers import check_offer
 from server.rtc.recorder import CallRecorder
 from server.rtc.tracks import AvatarAudioTrack, AvatarVideoTrack
 
@@ -68,6 +69,7 @@ class CallPeer:
         size: tuple[int, int] = (512, 512),
         recording_path: Path | None = None,
         on_closed: Callable[[CallPeer], Awaitable[None]] | None = None,
+        connect_timeout_s: float = 20.0,
     ) -> None:
         self.session, self.call_id, self.loopback, self.size = session, call_id, loopback, size
         self.recording_path = recording_path
@@ -84,14 +86,15 @@ class CallPeer:
         self._unsent: list[Event] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closing: asyncio.Task[None] | None = None
+        self.connect_timeout_s = connect_timeout_s
+        self.connected = asyncio.Event()
         session.listeners.append(self._send_event)
 
     async def answer(self, sdp: str, kind: str = "offer") -> RTCSessionDescription:
         """Take the client's offer; return the answer with every local candidate in it."""
         if kind != "offer":
             raise BadInput(f"expected an SDP offer, got {kind!r}")
-        if not sdp.startswith("v=0") or "\nm=audio " not in sdp:
-            raise BadInput("the SDP offer must describe at least the microphone (an m=audio section)")
+        check_offer(sdp)
         if self.loopback:
             sdp = keep_loopback_candidates(sdp)
         self.pc.on("track", self._on_track)
@@ -112,7 +115,10 @@ class CallPeer:
             IndexError,
             InvalidAccessError,
         ) as exc:  # what aiortc raises for offers it cannot take
-            raise BadInput(f"the SDP offer is not usable: {exc}") from exc
+            log.info("call %s: the offer could not be answered: %r", self.call_id, exc)
+            raise BadInput(
+                "the call offer could not be answered", hint="offer audio and video (receive-only video is fine)"
+            ) from exc
         return self.pc.localDescription
 
     # -- recording -----------------------------------------------------------------------------
@@ -129,12 +135,18 @@ class CallPeer:
         if recorder is None:
             return None
         self.audio.tap = self.video.tap = None
-        self.recorded = await recorder.close()
+        try:
+            self.recorded = await recorder.close()
+        except Exception:  # a failed recording (disk full, its folder deleted) never stops the call's end
+            log.exception("call %s: the recording could not be finished", self.call_id)
+            self.recorded = None
         return self.recorded
 
     # -- events --------------------------------------------------------------------------------
 
     def _send_event(self, event: Event) -> None:
+        if isinstance(event, ErrorEvent) and event.fatal:
+            self._spawn(self.close("ended by the server"))
         if self.channel is not None and self.channel.readyState == "open":
             self.channel.send(encode(event))
         elif not isinstance(event, EndedEvent):
@@ -211,8 +223,23 @@ class CallPeer:
     # -- lifecycle -----------------------------------------------------------------------------
 
     async def _on_state(self) -> None:
+        if self.pc.connectionState == "connected":
+            self.connected.set()
         if self.pc.connectionState in ("failed", "closed"):
             self._spawn(self.close("disconnected" if self.pc.connectionState == "failed" else "hung up"))
+
+    def watch_connection(self) -> None:
+        """End the call if the client never connects (an offer without reachable candidates would
+        otherwise hold its backends and memory until the server stops)."""
+
+        async def watchdog() -> None:
+            try:
+                await asyncio.wait_for(self.connected.wait(), self.connect_timeout_s)
+            except TimeoutError:
+                log.info("call %s: the client did not connect within %.0f s", self.call_id, self.connect_timeout_s)
+                self._spawn(self.close("could not connect"))
+
+        self._spawn(watchdog())
 
     def _spawn(self, coro: Awaitable[Any]) -> None:
         task = asyncio.ensure_future(coro)

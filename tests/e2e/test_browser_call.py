@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -76,3 +77,19 @@ async def test_a_browser_call_from_login_to_rating(server: str, page, workdir: P
     roles = [m["role"] for m in call["messages"]]
     assert roles[:2] == ["user", "avatar"] and call["messages"][0]["text"] == "hello mum, are you there?"
     assert call["total_exchanges"] >= 1
+
+
+async def test_login_never_sends_the_browser_to_another_site(server: str, page) -> None:
+    async with httpx.AsyncClient(base_url=server) as api:
+        await api.post("/auth/register", json={"email": "eve@example.org", "password": PASSWORD})
+    for evil in ("//evil.example/steal", "/\\evil.example", "https://evil.example/", "/app/../../evil"):
+        await page.send("Network.clearBrowserCookies")
+        await page.goto(f"{server}/app/?next={quote(evil, safe='')}")
+        await page.fill("#email", "eve@example.org")
+        await page.fill("#password", PASSWORD)
+        await page.click("#login-button")
+        await page.wait_for("location.pathname === '/app/avatars.html'")
+        assert await page.evaluate("location.origin") == server
+    # the session lives in an HttpOnly cookie: nothing a script could steal
+    assert await page.evaluate("Object.keys(localStorage).length") == 0
+    assert "memoria_session" not in await page.evaluate("document.cookie")

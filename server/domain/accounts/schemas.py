@@ -33,3 +33,14 @@ class TokenRead(Output, kw_only=True):
     token_type: str = "bearer"
     expires_at: datetime
     user: UserRead
+
+
+class RegistrationRead(Output, kw_only=True):
+    """The same answer whether or not the email was already registered."""
+
+    status: str = "registered"
+    next: str = "now log in (POST /auth/login, or POST /auth/session in a browser)"
+
+
+class LogoutEverywhereRead(Output, kw_only=True):
+    signed_out: int  # how many devices and browsers were logged out

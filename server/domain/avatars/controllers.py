@@ -47,8 +47,10 @@ class AvatarController(Controller):
         return await services.avatar_read(db_session, avatar, media)
 
     @delete("/{avatar_id:int}", status_code=204, summary="Delete the avatar with all its rows and files")
-    async def remove(self, avatar: OwnedAvatar, db_session: DbSession, storage: AppStorage, calls: Calls) -> None:
-        await services.delete(db_session, avatar, storage, calls)
+    async def remove(
+        self, avatar: OwnedAvatar, db_session: DbSession, storage: AppStorage, calls: Calls, media: Media
+    ) -> None:
+        await services.delete(db_session, avatar, storage, calls, media)
 
 
 class PersonalityController(Controller):

@@ -13,10 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.backends import BackendKind
-from server.db.models import Avatar, AvatarImage, User, VoiceSample, utcnow
+from server.db.models import Avatar, AvatarImage, User, VoiceSample, possible_id, utcnow
 from server.domain.avatars import schemas
 from server.domain.avatars.removal import delete_avatar_rows
 from server.domain.media import voice_profiles
+from server.domain.text import clean_line, clean_text
 from server.errors import BadInput, ConfigError, NotFound
 from server.registry import Registry
 from server.storage import Storage
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 
 async def owned_avatar(session: AsyncSession, user: User, avatar_id: int) -> Avatar:
     """The avatar if `user` owns it; NotFound otherwise (never says which)."""
+    if not possible_id(avatar_id):
+        raise NotFound(f"no avatar {avatar_id}")
     avatar = await session.scalar(select(Avatar).where(Avatar.id == avatar_id, Avatar.owner_id == user.id))
     if avatar is None:
         raise NotFound(f"no avatar {avatar_id}")
@@ -79,10 +82,10 @@ async def create(session: AsyncSession, user: User, data: schemas.AvatarCreate) 
         raise BadInput("consent_statement must be the text the user agreed to")
     avatar = Avatar(
         owner_id=user.id,
-        name=data.name.strip(),
-        relationship_to_user=data.relationship.strip(),
-        user_name=data.user_name.strip(),
-        consent_statement=data.consent_statement,
+        name=clean_line("name", data.name),
+        relationship_to_user=clean_line("relationship", data.relationship),
+        user_name=clean_line("what they called you", data.user_name, required=False),
+        consent_statement=clean_text("consent statement", data.consent_statement),
         consent_at=utcnow(),
     )
     session.add(avatar)
@@ -99,11 +102,11 @@ async def update(session: AsyncSession, avatar: Avatar, data: schemas.AvatarUpda
     registry = media.registry
     before = {kind: _resolved(registry, avatar, kind) for kind in (BackendKind.VOICE, BackendKind.ANIMATOR)}
     if data.name is not None:
-        avatar.name = data.name.strip()
+        avatar.name = clean_line("name", data.name)
     if data.relationship is not None:
-        avatar.relationship_to_user = data.relationship.strip()
+        avatar.relationship_to_user = clean_line("relationship", data.relationship)
     if data.user_name is not None:
-        avatar.user_name = data.user_name.strip()
+        avatar.user_name = clean_line("what they called you", data.user_name, required=False)
     if data.backends is not None:
         avatar.backends = _checked_backends(data.backends, registry)
     await session.flush()
@@ -136,8 +139,10 @@ def _checked_backends(backends: dict[str, str], registry: Registry) -> dict[str,
     return dict(backends)
 
 
-async def delete(session: AsyncSession, avatar: Avatar, storage: Storage, calls: CallManager) -> None:
-    """End the avatar's live calls, then remove its rows (all tables), its folder and every file a row
+async def delete(
+    session: AsyncSession, avatar: Avatar, storage: Storage, calls: CallManager, media: MediaPreparer
+) -> None:
+    """End the avatar's live calls and background jobs, then remove its rows (all tables), its folder and every file a row
     pointed at, then commit.
 
     Calls end first so that nothing of a live call writes after its rows are gone. Files go before the
@@ -146,6 +151,7 @@ async def delete(session: AsyncSession, avatar: Avatar, storage: Storage, calls:
     """
     avatar_id = avatar.id
     await calls.end_avatar_calls(avatar_id, reason="avatar deleted")
+    await media.forget(avatar_id)
     paths = await delete_avatar_rows(session, avatar_id)
 
     def remove_files() -> None:

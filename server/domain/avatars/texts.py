@@ -5,14 +5,15 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.db.models import Avatar, Memory, Personality
+from server.db.models import Avatar, Memory, Personality, possible_id
 from server.domain.avatars import schemas
+from server.domain.text import clean_line, clean_text
 from server.errors import BadInput, Conflict, NotFound, TooLarge
 from server.settings import Limits
 
 
 def memory_text(text: str, limits: Limits) -> str:
-    text = check_length("memory", text.strip(), limits)
+    text = check_length("memory", clean_text("the memory", text, required=False), limits)
     if not text:
         raise BadInput("the memory is empty", hint="write what you remember")
     return text
@@ -54,9 +55,9 @@ async def put_personality(
     if row is None:
         row = Personality(avatar_id=avatar.id)
         session.add(row)
-    row.personality = data.personality
-    row.speaking_style = data.speaking_style
-    row.example_phrases = list(data.example_phrases)
+    row.personality = clean_text("personality", data.personality, required=False)
+    row.speaking_style = clean_text("speaking style", data.speaking_style, required=False)
+    row.example_phrases = [clean_line("an example phrase", p) for p in data.example_phrases if p.strip()]
     await session.flush()
     await session.refresh(row)
     return row
@@ -85,6 +86,8 @@ async def add_memory(session: AsyncSession, avatar: Avatar, data: schemas.Memory
 
 
 async def owned_memory(session: AsyncSession, avatar: Avatar, memory_id: int) -> Memory:
+    if not possible_id(memory_id):
+        raise NotFound(f"no memory {memory_id} for this avatar")
     memory = await session.scalar(select(Memory).where(Memory.id == memory_id, Memory.avatar_id == avatar.id))
     if memory is None:
         raise NotFound(f"no memory {memory_id} for this avatar")

@@ -28,7 +28,12 @@ class CallController(Controller):
     tags = ("calls",)
     security = ({"bearer": []},)
 
-    @post("/avatars/{avatar_id:int}/calls", status_code=201, summary="Start a call: send an SDP offer, get the answer")
+    @post(
+        "/avatars/{avatar_id:int}/calls",
+        status_code=201,
+        summary="Start a call: send an SDP offer, get the answer",
+        opt={"errors": (429,)},
+    )
     async def offer(
         self,
         avatar: OwnedAvatar,

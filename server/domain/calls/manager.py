@@ -5,22 +5,30 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.domain.calls.records import DbCallLog, end_call, open_call
-from server.errors import NotFound
+from server.domain.calls.log import DbCallLog, end_call, open_call
+from server.errors import Busy, MemoriaError, NotFound
 from server.pipeline.backends import CallAvatar, CallBackends
 from server.pipeline.log import CallLog, MemoryLog
 from server.pipeline.session import CallSession, SessionConfig
 from server.pool import BackendPool
 from server.registry import Registry
 from server.renders.cache import DbRenderStore
+from server.rtc.offers import check_offer
 from server.rtc.peer import CallPeer
 from server.settings import Settings
 from server.storage import Storage
 
 log = logging.getLogger(__name__)
+
+
+class TooManyCalls(MemoriaError):
+    """This user has as many calls going as allowed."""
+
+    status_code = 429
 
 
 class LiveCall:
@@ -56,11 +64,36 @@ class CallManager:
         self.pool = pool or BackendPool(registry)
         self._owns_pool = pool is None
         self._ad_hoc_ids = itertools.count(-1, -1)  # calls without a database row
+        self._starting: dict[int | None, int] = {}  # calls being set up, per user (count toward the limits)
 
     async def start(
         self, avatar: CallAvatar, offer_sdp: str, *, user_id: int | None, record: bool = False
     ) -> tuple[str, LiveCall]:
-        """Open the call's rows, load its backends and answer the offer; returns (answer SDP, call)."""
+        """Check the offer and the limits, open the call's rows, load its backends and answer the
+        offer; returns (answer SDP, call). Nothing is left behind if any step fails."""
+        check_offer(offer_sdp)  # garbage never gets a row
+        self._admit(user_id)
+        self._starting[user_id] = self._starting.get(user_id, 0) + 1
+        try:
+            return await self._start(avatar, offer_sdp, user_id=user_id, record=record)
+        finally:
+            self._starting[user_id] -= 1
+
+    def _admit(self, user_id: int | None) -> None:
+        """Refuse a call over the per-user or the server's limit (the user's other calls are not hurt)."""
+        limits = self.settings.calls
+        live = len(self.calls) + sum(self._starting.values())
+        mine = sum(1 for c in self.calls.values() if c.user_id == user_id) + self._starting.get(user_id, 0)
+        if mine >= limits.per_user:
+            raise TooManyCalls(
+                f"you already have {mine} call{'s' if mine != 1 else ''} going", hint="hang up the other call first"
+            )
+        if live >= limits.max_calls:
+            raise Busy("the server is busy with other calls right now", hint="try again in a minute", retry_after=30)
+
+    async def _start(
+        self, avatar: CallAvatar, offer_sdp: str, *, user_id: int | None, record: bool
+    ) -> tuple[str, LiveCall]:
         call_log: CallLog
         if self.sessionmaker is not None and user_id is not None and avatar.avatar_id is not None:
             ids = await open_call(self.sessionmaker, user_id=user_id, avatar_id=avatar.avatar_id)
@@ -70,22 +103,20 @@ class CallManager:
         try:
             backends = await CallBackends.borrow(self.pool, self.registry.resolve_all(avatar.backends))
         except BaseException:
-            await call_log.finish(reason="failed to start")
+            await call_log.discard()
             raise
         # Saved avatars replay sentences they already said; ad-hoc calls have no rows to key on.
         renders = DbRenderStore(self.sessionmaker, self.storage) if self.sessionmaker is not None else None
         session = CallSession(backends, avatar, call_log, config=self.session_config, renders=renders)
-        recording = None
-        if avatar.avatar_id is not None:
-            recording = self.storage.resolve(self.storage.new_avatar_file(avatar.avatar_id, "recordings", ".mp4"))
         peer = CallPeer(
             session,
             call_id=call_id,
             ice_servers=self.settings.ice_servers,
             loopback=self.settings.loopback_only,
             size=avatar.face.size,
-            recording_path=recording,
+            recording_path=self._recording_path(avatar),
             on_closed=self._closed,
+            connect_timeout_s=self.settings.calls.connect_timeout_s,
         )
         live = LiveCall(call_id, user_id, peer, call_log, avatar.avatar_id)
         try:
@@ -93,16 +124,23 @@ class CallManager:
             answer = await peer.answer(offer_sdp)
         except BaseException:
             await peer.close("failed to start")
+            await call_log.discard()
             raise
         self.calls[call_id] = live
+        peer.watch_connection()
         if record:
             peer.start_recording()
         return answer.sdp, live
 
+    def _recording_path(self, avatar: CallAvatar) -> Path | None:
+        if avatar.avatar_id is None:
+            return None
+        return self.storage.resolve(self.storage.new_avatar_file(avatar.avatar_id, "recordings", ".mp4"))
+
     def get(self, call_id: int, user_id: int | None) -> LiveCall:
         live = self.calls.get(call_id)
         if live is None or live.user_id != user_id:
-            raise NotFound(f"no call {call_id} in progress")
+            raise NotFound(f"no call {call_id}")  # as for a call that does not exist
         return live
 
     async def end(self, call_id: int, user_id: int | None, reason: str = "hung up") -> None:

@@ -8,25 +8,27 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
+from server.domain.schemas import Input, Output
 
-class OfferRequest(msgspec.Struct, forbid_unknown_fields=True):
+
+class OfferRequest(Input):
     sdp: Annotated[str, Meta(min_length=1, max_length=100_000)]
     type: Literal["offer"] = "offer"
     video: Literal["512", "720p"] = "512"
     record: bool = False
 
 
-class AnswerRead(msgspec.Struct, kw_only=True):
+class AnswerRead(Output, kw_only=True):
     call_id: int
     sdp: str
     type: str = "answer"
 
 
-class RatingRequest(msgspec.Struct, forbid_unknown_fields=True):
+class RatingRequest(Input):
     rating: Annotated[int, Meta(ge=1, le=5, description="1 (bad) to 5 (very good)")]
 
 
-class MessageRead(msgspec.Struct, kw_only=True):
+class MessageRead(Output, kw_only=True):
     role: str
     text: str
     emotion: str | None
@@ -34,7 +36,7 @@ class MessageRead(msgspec.Struct, kw_only=True):
     created_at: datetime
 
 
-class CallRead(msgspec.Struct, kw_only=True):
+class CallRead(Output, kw_only=True):
     id: int
     avatar_id: int
     conversation_id: int
@@ -48,13 +50,13 @@ class CallRead(msgspec.Struct, kw_only=True):
     messages: list[MessageRead] = msgspec.field(default_factory=list)
 
 
-class IceServer(msgspec.Struct, kw_only=True, omit_defaults=True):
+class IceServer(Output, kw_only=True, omit_defaults=True):
     urls: str
     username: str | None = None
     credential: str | None = None
 
 
-class IceRead(msgspec.Struct, kw_only=True):
+class IceRead(Output, kw_only=True):
     ice_servers: list[IceServer]
     loopback_only: bool
 

@@ -10,7 +10,7 @@ import numpy as np
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.db.models import Avatar, AvatarImage
+from server.db.models import Avatar, AvatarImage, possible_id, utcnow
 from server.domain.media import schemas
 from server.domain.media.uploads import store_then_commit
 from server.errors import NotFound
@@ -78,8 +78,14 @@ async def add(
     path = storage.new_avatar_file(avatar.id, "photos", ".jpg")
 
     async def add_row() -> AvatarImage:
+        # Concurrent first uploads must not both become primary: writing the avatar row first takes
+        # its lock (SQLite: the database's), and the locking read then sees what others committed.
+        await session.execute(update(Avatar).where(Avatar.id == avatar.id).values(updated_at=utcnow()))
         has_primary = await session.scalar(
-            select(AvatarImage.id).where(AvatarImage.avatar_id == avatar.id, AvatarImage.is_primary.is_(True)).limit(1)
+            select(AvatarImage.id)
+            .where(AvatarImage.avatar_id == avatar.id, AvatarImage.is_primary.is_(True))
+            .limit(1)
+            .with_for_update()
         )
         image = AvatarImage(
             avatar_id=avatar.id,
@@ -103,6 +109,8 @@ async def add(
 
 
 async def owned_photo(session: AsyncSession, avatar: Avatar, photo_id: int) -> AvatarImage:
+    if not possible_id(photo_id):
+        raise NotFound(f"no photo {photo_id} for this avatar")
     image = await session.scalar(
         select(AvatarImage).where(AvatarImage.id == photo_id, AvatarImage.avatar_id == avatar.id)
     )

@@ -100,6 +100,14 @@ class MediaPreparer:
             self._tasks.pop(key, None)
             self._again.pop(key, None)
 
+    async def forget(self, avatar_id: int) -> None:
+        """The avatar is being deleted: stop its jobs now, so none writes into its folder afterwards."""
+        tasks = [task for (_, owner), task in list(self._tasks.items()) if owner == avatar_id]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)
+
     # -- waiting and closing -----------------------------------------------------------------
 
     async def drain(self) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.db.models import Avatar, VoiceSample
+from server.db.models import Avatar, VoiceSample, possible_id
 from server.domain.media import schemas
 from server.domain.media.uploads import store_then_commit
 from server.errors import NotFound
@@ -67,6 +67,8 @@ async def add(
 
 
 async def owned_sample(session: AsyncSession, avatar: Avatar, sample_id: int) -> VoiceSample:
+    if not possible_id(sample_id):
+        raise NotFound(f"no voice sample {sample_id} for this avatar")
     sample = await session.scalar(
         select(VoiceSample).where(VoiceSample.id == sample_id, VoiceSample.avatar_id == avatar.id)
     )

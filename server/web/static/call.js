@@ -2,11 +2,11 @@
 // captions / state / emotion from the data channel, and the controls.
 import { api, requireLogin, showError } from "/app/api.js";
 
-requireLogin();
+await requireLogin();
 const $ = (id) => document.getElementById(id);
 const avatarId = Number(new URLSearchParams(location.search).get("avatar"));
 // What the page knows, exposed for people debugging a call and for the browser tests.
-const call = (window.memoriaCall = { id: null, state: "idle", emotion: null, captions: [], events: [], ended: false, flags: [] });
+const call = (window.memoriaCall = { id: null, state: "idle", emotion: null, captions: [], events: [], ended: false, flags: [], notices: [] });
 let pc, channel, local;
 
 function addTranscript(role, text) {
@@ -48,6 +48,7 @@ function onEvent(event) {
     }
   }
   if (event.type === "error") showError($("error"), event.message);
+  if (event.type === "notice") { call.notices.push(event.message); $("notice").textContent = event.message; }
   if (event.type === "ended") finish(event.reason);
 }
 

@@ -67,7 +67,6 @@ async def populate(client: Any, engine: AsyncEngine, data_dir: Path, headers: di
         Conversation,
         GeneratedVideo,
         Message,
-        ResponseCache,
         User,
         VideoCall,
     )
@@ -114,7 +113,6 @@ async def populate(client: Any, engine: AsyncEngine, data_dir: Path, headers: di
                 Message(conversation_id=conversation.id, role="user", text=SECRET_WORDS),
                 call,
                 GeneratedVideo(avatar_id=avatar, text_hash="h", text="hello", path=render_path),
-                ResponseCache(avatar_id=avatar, prompt_hash="p", prompt="hi", response="hello"),
             ]
         )
         await session.commit()

@@ -15,8 +15,13 @@ from .conftest import Client, Login
 from .helpers import AVATAR, SECRET_WORDS, files_under, populate, table_rows
 
 # Writes that act for the logged-in user without an id in the path; each is checked below for Bob.
-ACCOUNT_ROUTES = {("POST", "/auth/logout"), ("POST", "/avatars")}
-ANONYMOUS_WRITES = {("POST", "/auth/register"), ("POST", "/auth/login")}
+ACCOUNT_ROUTES = {
+    ("POST", "/auth/logout"),
+    ("DELETE", "/auth/session"),
+    ("POST", "/auth/logout-everywhere"),
+    ("POST", "/avatars"),
+}
+ANONYMOUS_WRITES = {("POST", "/auth/register"), ("POST", "/auth/login"), ("POST", "/auth/session")}
 DENIED = {403, 404}
 
 

@@ -81,7 +81,7 @@ def face_jpeg() -> bytes:
 @pytest.fixture
 async def auth(client: Client) -> dict[str, str]:
     login = {"email": "tom@example.org", "password": "correct horse battery"}
-    assert (await client.post("/auth/register", json={**login, "display_name": "Tom"})).status_code == 201
+    assert (await client.post("/auth/register", json={**login, "display_name": "Tom"})).status_code == 202
     response = await client.post("/auth/login", json=login)
     return {"Authorization": f"Bearer {response.json()['token']}"}
 

@@ -20,7 +20,6 @@ from server.db.models import (
     Memory,
     Message,
     Personality,
-    ResponseCache,
     User,
     VideoCall,
     VoiceSample,
@@ -36,7 +35,6 @@ AVATAR_CHILDREN = (
     Message,
     VideoCall,
     GeneratedVideo,
-    ResponseCache,
 )
 
 
@@ -80,7 +78,6 @@ async def _full_avatar(session: AsyncSession, user: User, name: str) -> Avatar:
     await session.flush()
     session.add(VideoCall(conversation_id=conversation.id, avatar_id=avatar.id, user_id=user.id))
     session.add(GeneratedVideo(avatar_id=avatar.id, text_hash="h" * 64, text="Hello, dear.", path="v.mp4"))
-    session.add(ResponseCache(avatar_id=avatar.id, prompt_hash="p" * 64, prompt="Hi", response="Hello, dear."))
     await session.commit()
     return avatar
 
@@ -227,3 +224,16 @@ async def test_floats_are_double_precision(session: AsyncSession) -> None:
 async def test_each_test_starts_empty(session: AsyncSession) -> None:
     for table in Base.metadata.sorted_tables:
         assert await session.scalar(select(func.count()).select_from(table)) == 0, table.name
+
+
+async def test_a_deleted_rows_id_is_never_given_to_a_new_row(session: AsyncSession) -> None:
+    """A stale id (a call still running for a deleted avatar) must never point at someone else's row."""
+    user = _user()
+    first = await _full_avatar(session, user, "Grandma")
+    old_ids = (first.id, (await session.scalars(select(Conversation.id))).one())
+    await session.delete(first)
+    await session.commit()
+    session.expunge_all()
+    second = await _full_avatar(session, _user("bo@example.org"), "Grandad")
+    new_conversation = (await session.scalars(select(Conversation.id))).one()
+    assert second.id > old_ids[0] and new_conversation > old_ids[1]

@@ -61,7 +61,7 @@ async def test_lookup_indexes_exist(db_url: str) -> None:
     await upgrade(db_url)
     indexes = (await _inspect(db_url))["indexes"]
     assert "ix_generated_videos_lookup" in indexes["generated_videos"]
-    assert "ix_response_cache_lookup" in indexes["response_cache"]
+    assert "ix_login_failures_key" in indexes["login_failures"]
     for table in ("avatar_images", "voice_samples", "memories", "conversations", "video_calls"):
         assert f"ix_{table}_avatar_id" in indexes[table]
 

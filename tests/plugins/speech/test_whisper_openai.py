@@ -27,8 +27,16 @@ def _random_checkpoint(path: Path) -> None:
 
     torch.manual_seed(0)
     dims = ModelDimensions(
-        n_mels=80, n_audio_ctx=1500, n_audio_state=32, n_audio_head=2, n_audio_layer=1,
-        n_vocab=51865, n_text_ctx=448, n_text_state=32, n_text_head=2, n_text_layer=1,
+        n_mels=80,
+        n_audio_ctx=1500,
+        n_audio_state=32,
+        n_audio_head=2,
+        n_audio_layer=1,
+        n_vocab=51865,
+        n_text_ctx=448,
+        n_text_state=32,
+        n_text_head=2,
+        n_text_layer=1,
     )
     model = Whisper(dims)
     with torch.no_grad():  # some of Whisper's parameters start as torch.empty: give every one a value
@@ -60,7 +68,13 @@ async def test_missing_checkpoint_fails_at_load(tmp_path: Path) -> None:
 @pytest.mark.slow
 async def test_random_checkpoint_loads_and_transcribes(tmp_path: Path, fox: tuple[np.ndarray, int]) -> None:
     _random_checkpoint(tmp_path / "openai-whisper" / "tiny-random.pt")
-    config = {"engine": "openai-whisper", "model": "tiny-random", "device": "cpu", "beam_size": 1, "partial_interval_ms": 100000}
+    config = {
+        "engine": "openai-whisper",
+        "model": "tiny-random",
+        "device": "cpu",
+        "beam_size": 1,
+        "partial_interval_ms": 100000,
+    }
     assert WhisperASR.status(tmp_path, config).state is Readiness.READY
     asr = WhisperASR(config, weights_dir=tmp_path)
     try:
