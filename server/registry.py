@@ -203,6 +203,15 @@ class Registry:
         chosen = (overrides or {}).get(kind.value)
         return str(chosen) if chosen else self.default_name(kind)
 
+    def live_fallback(self, animator: str) -> str | None:
+        """The animator a call shows live when `animator` cannot keep up here: the default one, or
+        warp if `animator` is the default; None when there is no other ready animator."""
+        for name in (self.file.defaults.get(BackendKind.ANIMATOR.value), "warp"):
+            if name and name != animator and name in self.entries[BackendKind.ANIMATOR]:
+                if self.status(BackendKind.ANIMATOR, name).ready:
+                    return name
+        return None
+
     def resolve_all(self, overrides: Mapping[str, Any] | None = None, *, strict: bool = True) -> dict[BackendKind, str]:
         """`resolve` for every kind; with `strict=False` a kind with no choice and no default is left out."""
         out: dict[BackendKind, str] = {}

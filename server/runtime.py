@@ -1,10 +1,12 @@
 """The objects of a running server, built once at start-up in a fixed order and closed in reverse.
 
-    settings -> registry -> storage -> database -> backend pool -> call manager -> media preparer
+    settings -> registry -> storage -> database -> backend pool -> background renders
+             -> call manager -> media preparer
 
 Controllers and jobs get them through dependency injection (server.deps); nothing is created on a
 first request. At shutdown the media jobs finish or are cancelled, live calls hang up (their rows
-closed, what was said kept), the pool closes its backends, and then the database closes.
+closed, what was said kept), background renders stop, the pool closes its backends, and then the
+database closes.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from server.domain.calls.manager import CallManager
 from server.domain.media.preparation import MediaPreparer
 from server.pool import BackendPool
 from server.registry import Registry
+from server.renders.background import BackgroundRenders
+from server.renders.cache import DbRenderStore
 from server.settings import Settings
 from server.storage import Storage
 
@@ -37,6 +41,7 @@ class Runtime:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     pool: BackendPool
+    background: BackgroundRenders
     calls: CallManager
     media: MediaPreparer
     login_throttle: LoginThrottle
@@ -59,16 +64,18 @@ class Runtime:
             await engine.dispose()
             raise
         pool = BackendPool(registry)
+        background = BackgroundRenders(pool, DbRenderStore(sessionmaker, storage))
         calls = CallManager(
             registry=registry,
             settings=settings,
             sessionmaker=sessionmaker,
             storage=storage,
             pool=pool,
+            background=background,
         )
         media = MediaPreparer(sessionmaker=sessionmaker, storage=storage, registry=registry, pool=pool)
         throttle = LoginThrottle(sessionmaker)
-        runtime = cls(settings, registry, storage, engine, sessionmaker, pool, calls, media, throttle)
+        runtime = cls(settings, registry, storage, engine, sessionmaker, pool, background, calls, media, throttle)
         try:
             yield runtime
         finally:
@@ -79,6 +86,7 @@ class Runtime:
         steps = (
             ("media jobs", self.media.aclose),
             ("live calls", self.calls.close_all),
+            ("background renders", self.background.aclose),
             ("backend pool", self.pool.aclose),
             ("database", self.engine.dispose),
         )

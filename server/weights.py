@@ -227,7 +227,10 @@ def _match(path: Path, files: list[WeightSpec]) -> tuple[WeightSpec | None, str]
             hint=f"get {Path(file.path).name} from {file.source or 'its publisher'}",
         ) from exc
     if not file.sha256:
-        return file, ""
+        return file, (
+            f"{path.name} has the structure of {file.model_name}'s published file; no published checksum is "
+            "declared to compare it with, so its checksum is recorded and `memoria weights verify` checks it"
+        )
     return file, (
         f"{path.name} is not the published file (checksum differs) but has its structure: imported, "
         "and its checksum recorded; a fine-tune or test checkpoint animates differently from the original"

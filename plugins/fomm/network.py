@@ -96,3 +96,13 @@ def load_networks(
         module.load_state_dict(state, strict=True, assign=True)
         module.to(device=device, dtype=torch.float32).eval()
     return kp_detector, generator
+
+
+def check_file(path: str | os.PathLike[str]) -> None:
+    """`memoria weights import`'s structure check: a ValueError unless `path` holds FOMM vox-256 networks."""
+    path = Path(path)
+    checkpoint = _read(path, "cpu")
+    with torch.device("meta"):
+        networks = _build()
+    for part, module in zip(PARTS, networks, strict=True):
+        check_state_dict(path, part, module, checkpoint[part])

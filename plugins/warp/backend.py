@@ -88,6 +88,17 @@ class WarpAnimator(AnimatorBackend):
     async def prepare(self, avatar: AvatarFace) -> None:
         await asyncio.to_thread(self._rig, avatar)
 
+    async def landmarks_in_frame(self, avatar: AvatarFace) -> np.ndarray:
+        """The photo's 478 landmarks where the frames show them, (478, 2) output pixels (face engines
+        that repaint part of the face over warp's frames crop with these)."""
+        _, rig = await asyncio.to_thread(self._rig, avatar)
+        return np.asarray(rig.pts, np.float32)
+
+    async def framed_photo(self, avatar: AvatarFace) -> np.ndarray:
+        """The photo as the frames frame it, still (H, W, 3) uint8: the neutral first frame."""
+        _, rig = await asyncio.to_thread(self._rig, avatar)
+        return np.asarray(rig.base)
+
     def _rig(self, avatar: AvatarFace) -> tuple[str, Any]:
         """The rig for this photo and size: from memory, the avatar's cache folder, or built."""
         from plugins.warp.rig import build_rig, cache_key, load_rig, save_rig

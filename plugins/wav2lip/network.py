@@ -155,3 +155,8 @@ def load_network(path: str | Path, device: str | torch.device = "cpu") -> Wav2Li
     net = Wav2Lip()
     net.load_state_dict(state, strict=True)
     return net.to(device).eval()
+
+
+def check_file(path: str | Path) -> None:
+    """`memoria weights import`'s structure check: a ValueError unless `path` is a Wav2Lip generator."""
+    check_state_dict(read_state_dict(path), Path(path))

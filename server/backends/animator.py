@@ -43,3 +43,8 @@ class AnimatorBackend(Backend):
 
     async def prepare(self, avatar: AvatarFace) -> None:
         """Precompute per-photo data (masks, grids) into `avatar.cache_dir`; optional."""
+
+    def keeps_up(self) -> bool:
+        """Whether, loaded, it renders a live call's 25 frames/s here. A backend that does not is
+        shown through the fallback animator in calls and renders their sentences afterwards."""
+        return True

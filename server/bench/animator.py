@@ -27,7 +27,7 @@ OTHER_SENTENCES = 5  # mismatch: the loudness of this many other stretches of th
 @click.option(
     "--audio", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True, help="WAV, 20 s or more."
 )
-@click.option("--backend", "backend_name", default="warp", show_default=True)
+@click.option("--backend", "--animator", "backend_name", default="warp", show_default=True, help="Any animator.")
 @click.option("--size", default="512x512", show_default=True, help="Output WIDTHxHEIGHT, e.g. 1280x720.")
 @click.option("--emotion", default="neutral", show_default=True)
 @click.option(

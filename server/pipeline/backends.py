@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import logging
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
 from contextlib import aclosing
 from typing import TypeVar
@@ -30,6 +31,7 @@ from server.backends import (
 from server.media import AudioChunk, AvatarState, Emotion, TextDelta, Transcript, VideoFrame
 from server.pool import BackendPool, close_backend
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 Animate = Callable[..., AsyncIterator[VideoFrame]]  # AnimatorBackend.animate, through CallBackends
 
@@ -56,35 +58,57 @@ class CallBackends:
         animator: AnimatorBackend,
         *,
         pool: BackendPool | None = None,
+        slow: AnimatorBackend | None = None,
     ) -> None:
         self.asr, self.persona, self.voice, self.animator = asr, persona, voice, animator
+        # The animator asked for when it cannot keep up here: `animator` is then the fallback shown
+        # live, and this one renders the call's sentences afterwards (server/renders/background.py).
+        self.slow = slow
+        self.problem = ""  # why the asked-for animator is not used at all (it failed to load)
         self.pool = pool
         self.failed: set[Backend] = set()
         self.loaded = pool is not None  # a pool hands out loaded backends
         self._closed = False
 
     @classmethod
-    async def borrow(cls, pool: BackendPool, names: dict[BackendKind, str]) -> CallBackends:
-        """Loaded backends for a call from `pool`; nothing stays borrowed if one cannot load."""
+    async def borrow(
+        cls, pool: BackendPool, names: dict[BackendKind, str], *, fallback: str | None = None
+    ) -> CallBackends:
+        """Loaded backends for a call from `pool`; nothing stays borrowed if one cannot load. With a
+        `fallback` animator: one that does not keep up here is kept as `slow` while the fallback is
+        shown live, and one that cannot load at all is replaced by it (`problem` says why)."""
         taken: list[Backend] = []
+        slow: AnimatorBackend | None = None
+        problem = ""
         try:
-            for kind, base in (
-                (BackendKind.ASR, ASRBackend),
-                (BackendKind.PERSONA, PersonaBackend),
-                (BackendKind.VOICE, VoiceBackend),
-                (BackendKind.ANIMATOR, AnimatorBackend),
-            ):
+            for kind, base in ((BackendKind.ASR, ASRBackend), (BackendKind.PERSONA, PersonaBackend)):
                 taken.append(await pool.take(base, names[kind]))
+            taken.append(await pool.take(VoiceBackend, names[BackendKind.VOICE]))
+            wanted = names[BackendKind.ANIMATOR]
+            use_fallback = fallback is not None and fallback != wanted
+            try:
+                animator = await pool.take(AnimatorBackend, wanted)
+            except Exception as exc:  # a missing, corrupt or wrong checkpoint: show the fallback
+                if not use_fallback:
+                    raise
+                log.warning("animator %s could not start; showing %s: %s", wanted, fallback, exc)
+                problem = f"{wanted} could not start (`memoria plugins` on the server says why)"
+                animator = await pool.take(AnimatorBackend, str(fallback))
+            if use_fallback and not problem and not animator.keeps_up():
+                slow, animator = animator, await pool.take(AnimatorBackend, str(fallback))
         except BaseException:
-            for backend in taken:
+            for backend in [*taken, *([slow] if slow else [])]:
                 await pool.give_back(backend)
             raise
-        asr, persona, voice, animator = taken
-        return cls(asr, persona, voice, animator, pool=pool)  # type: ignore[arg-type]
+        asr, persona, voice = taken
+        backends = cls(asr, persona, voice, animator, pool=pool, slow=slow)  # type: ignore[arg-type]
+        backends.problem = problem
+        return backends
 
     @property
     def all(self) -> tuple[Backend, ...]:
-        return (self.asr, self.persona, self.voice, self.animator)
+        live = (self.asr, self.persona, self.voice, self.animator)
+        return live if self.slow is None else (*live, self.slow)
 
     # -- the streams, watched for failures ---------------------------------------------------------
 

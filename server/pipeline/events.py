@@ -35,6 +35,12 @@ class ErrorEvent(msgspec.Struct, frozen=True, tag="error", tag_field="type"):
     fatal: bool = False
 
 
+class NoticeEvent(msgspec.Struct, frozen=True, tag="notice", tag_field="type"):
+    """Something the user should know about this call that is not an error (shown, not alarming)."""
+
+    message: str
+
+
 class CallEvent(msgspec.Struct, frozen=True, tag="call", tag_field="type"):
     """The call's id and what it is recording; sent once the channel opens."""
 
@@ -46,7 +52,7 @@ class EndedEvent(msgspec.Struct, frozen=True, tag="ended", tag_field="type"):
     reason: str
 
 
-Event = StateEvent | CaptionEvent | EmotionEvent | FlagEvent | ErrorEvent | CallEvent | EndedEvent
+Event = StateEvent | CaptionEvent | EmotionEvent | FlagEvent | ErrorEvent | NoticeEvent | CallEvent | EndedEvent
 
 _encoder = msgspec.json.Encoder()
 

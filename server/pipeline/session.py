@@ -16,12 +16,13 @@ from server.backends import Turn
 from server.media import AvatarState, VideoFrame
 from server.pipeline.backends import CallAvatar, CallBackends
 from server.pipeline.endpointing import Edge, Endpointer, EnergyEndpointer
-from server.pipeline.events import Emit, EndedEvent, ErrorEvent, Event, StateEvent
+from server.pipeline.events import Emit, EndedEvent, ErrorEvent, Event, NoticeEvent, StateEvent
 from server.pipeline.idle import IdleFace
 from server.pipeline.log import CallGone, CallLog
 from server.pipeline.tasks import cancel_and_wait
 from server.pipeline.timeline import AUDIO_FRAME, RATE, MediaTimeline
 from server.pipeline.turn import ReplyTurn, TurnContext
+from server.renders.background import slow_animator_notice
 from server.renders.cache import RenderStore, ReplayCache
 from server.renders.renderer import CachedRenderer
 from server.speech.hints import speech_hint
@@ -87,6 +88,10 @@ class CallSession:
     async def start(self) -> None:
         await self.backends.load()
         await self.backends.prepare(self.avatar.face)
+        if self.backends.slow is not None:
+            self.emit(NoticeEvent(message=slow_animator_notice(self.backends.slow, self.avatar.sheet.name)))
+        elif self.backends.problem:
+            self.emit(NoticeEvent(message=f"{self.backends.problem}; you see a simpler face in this call."))
         self.set_state(AvatarState.LISTENING)
 
     async def close(self, reason: str = "ended") -> None:

@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
@@ -40,6 +41,14 @@ class RenderKey(msgspec.Struct, frozen=True):
     emotion: str
     backend: str  # "voice+animator"
     variant: str  # photo, output size, learned voice, each backend's own render variant
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A played sentence to render again with a slow animator (server/renders/background.py)."""
+
+    key: RenderKey
+    audio: np.ndarray  # int16 at the timeline's rate
 
 
 class RenderStore(Protocol):
@@ -86,6 +95,10 @@ class ReplayCache:
         self.store, self.timeline = store, timeline
         self.avatar_id, self.backend, self.variant = avatar_id, backend, variant
         self.hits = self.misses = self.stored = self.dropped = 0
+        # With a slow animator the live frames are the fallback's: keep only the played sentences'
+        # audio in `later`, for the slow animator to render after the call.
+        self.deferred = False
+        self.later: list[Sentence] = []
         self._queue: asyncio.Queue[tuple[Take, int]] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
 
@@ -96,7 +109,7 @@ class ReplayCache:
         """None (no caching) without a store or for an avatar that has no database row."""
         if store is None or avatar.avatar_id is None:
             return None
-        voice, animator = backends.voice, backends.animator
+        voice, animator = backends.voice, backends.slow or backends.animator
         photo = avatar.photo_id if avatar.photo_id is not None else avatar.face.photo.name
         width, height = avatar.face.size
         parts = [
@@ -106,7 +119,9 @@ class ReplayCache:
             f"cfg={voice.render_variant()}+{animator.render_variant()}",
         ]
         names = f"{voice.info.name}+{animator.info.name}"
-        return cls(store, timeline, avatar_id=avatar.avatar_id, backend=names, variant=";".join(parts))
+        cache = cls(store, timeline, avatar_id=avatar.avatar_id, backend=names, variant=";".join(parts))
+        cache.deferred = backends.slow is not None
+        return cache
 
     def key(self, text: str, emotion: str) -> RenderKey:
         return RenderKey(self.avatar_id, " ".join(text.split()), emotion, self.backend, self.variant)
@@ -150,8 +165,11 @@ class ReplayCache:
             try:
                 played = await self.timeline.played(take.end or 0, flushes)
                 if played and (render := take.render()) is not None:
-                    await self.store.store(self.key(take.text, take.emotion), *render)
-                    self.stored += 1
+                    if self.deferred:
+                        self.later.append(Sentence(self.key(take.text, take.emotion), render[0]))
+                    else:
+                        await self.store.store(self.key(take.text, take.emotion), *render)
+                        self.stored += 1
                 else:
                     self.dropped += 1
             except asyncio.CancelledError:

@@ -52,4 +52,5 @@ def sample_face(folder: Path) -> AvatarFace:
     analysis = analyze_photo(rgb)
     cache = folder / "cache"
     cache.mkdir(exist_ok=True)
-    return AvatarFace(photo=photo, landmarks=tuple(tuple(p[:2]) for p in analysis.landmarks), cache_dir=cache)
+    landmarks = tuple((float(p[0]), float(p[1])) for p in analysis.landmarks)
+    return AvatarFace(photo=photo, landmarks=landmarks, cache_dir=cache)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from server.backends import BackendKind
 from server.domain.calls.log import DbCallLog, end_call, open_call
 from server.errors import Busy, MemoriaError, NotFound
 from server.pipeline.backends import CallAvatar, CallBackends
@@ -16,6 +17,7 @@ from server.pipeline.log import CallLog, MemoryLog
 from server.pipeline.session import CallSession, SessionConfig
 from server.pool import BackendPool
 from server.registry import Registry
+from server.renders.background import BackgroundRenders, RenderJob
 from server.renders.cache import DbRenderStore
 from server.rtc.offers import check_offer
 from server.rtc.peer import CallPeer
@@ -54,8 +56,10 @@ class CallManager:
         storage: Storage | None = None,
         session_config: SessionConfig | None = None,
         pool: BackendPool | None = None,
+        background: BackgroundRenders | None = None,
     ) -> None:
         self.registry, self.settings, self.sessionmaker = registry, settings, sessionmaker
+        self.background = background  # renders by animators too slow to be live, made between calls
         self.storage = storage or Storage(settings.data_dir)
         self.session_config = session_config or SessionConfig()
         self.calls: dict[int, LiveCall] = {}
@@ -74,10 +78,20 @@ class CallManager:
         check_offer(offer_sdp)  # garbage never gets a row
         self._admit(user_id)
         self._starting[user_id] = self._starting.get(user_id, 0) + 1
+        self._busy()
         try:
             return await self._start(avatar, offer_sdp, user_id=user_id, record=record)
         finally:
             self._starting[user_id] -= 1
+            self._busy()
+
+    def _busy(self) -> None:
+        """Background renders wait while any call is live or starting."""
+        if self.background is not None:
+            if self.calls or any(self._starting.values()):
+                self.background.idle.clear()
+            else:
+                self.background.idle.set()
 
     def _admit(self, user_id: int | None) -> None:
         """Refuse a call over the per-user or the server's limit (the user's other calls are not hurt)."""
@@ -100,8 +114,10 @@ class CallManager:
             call_id, call_log = ids.call_id, DbCallLog(self.sessionmaker, ids)
         else:
             call_id, call_log = next(self._ad_hoc_ids), MemoryLog()
+        names = self.registry.resolve_all(avatar.backends)
         try:
-            backends = await CallBackends.borrow(self.pool, self.registry.resolve_all(avatar.backends))
+            fallback = self.registry.live_fallback(names[BackendKind.ANIMATOR])
+            backends = await CallBackends.borrow(self.pool, names, fallback=fallback)
         except BaseException:
             await call_log.discard()
             raise
@@ -155,12 +171,21 @@ class CallManager:
     async def _closed(self, peer: CallPeer) -> None:
         if peer.call_id is not None:
             self.calls.pop(peer.call_id, None)
+        self._render_later(peer.session)
+        self._busy()
         if self.sessionmaker is not None and peer.call_id is not None and peer.call_id > 0:
             path = peer.recorded
             relative = path.relative_to(self.storage.root).as_posix() if path is not None else None
             await end_call(
                 self.sessionmaker, peer.call_id, reason=peer.session.end_reason or "ended", recording_path=relative
             )
+
+    def _render_later(self, session: CallSession) -> None:
+        """Hand the sentences a slow animator did not show live to the background renders."""
+        slow, replays = session.backends.slow, session.replays
+        if self.background is not None and slow is not None and replays is not None and replays.later:
+            job = RenderJob(slow.info.name, session.avatar.face, tuple(replays.later))
+            self.background.submit(job)
 
     async def close_all(self, reason: str = "server stopped") -> None:
         await asyncio.gather(*(live.peer.close(reason) for live in list(self.calls.values())), return_exceptions=True)

@@ -1,0 +1,89 @@
+"""An animator too slow to be live here (Wav2Lip on this CPU) in a real call: the user is told, the
+fallback face is shown live with no late frames, and after the call the background renders store
+its sentences at full quality under Wav2Lip's name; a missing or corrupt checkpoint falls back."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from server.db.models import GeneratedVideo, Message
+from server.pipeline.events import NoticeEvent
+from server.registry import Registry, RegistryFile
+
+pytest.importorskip("torch", reason="the neural extra is not installed")
+pytestmark = pytest.mark.slow
+
+from tests.neural.checkpoints import write_checkpoint  # noqa: E402
+
+from .test_call_api import final_reply, wait_for  # noqa: E402
+
+
+@pytest.fixture
+def registry(tmp_path: Path, backend_config: dict[str, dict[str, Any]]) -> Registry:
+    weights = tmp_path / "weights"
+    (weights / "wav2lip").mkdir(parents=True)
+    write_checkpoint("wav2lip", weights / "wav2lip")
+    file = RegistryFile(
+        plugins={"modules": ["plugins.basic", "plugins.warp", "plugins.wav2lip"], "entry_points": False},
+        defaults={"asr": "basic-asr", "persona": "basic-persona", "voice": "basic-voice", "animator": "basic-animator"},
+        config={**backend_config, "wav2lip": {"checkpoint": "wav2lip.pth", "batch_size": 4, "live": "never"}},
+    )
+    registry = Registry(file, weights_dir=weights)
+    registry.load(entry_points=False)
+    return registry
+
+
+async def use_wav2lip(client: Any, auth: dict[str, str], avatar_id: int) -> None:
+    response = await client.patch(f"/avatars/{avatar_id}", json={"backends": {"animator": "wav2lip"}}, headers=auth)
+    assert response.status_code == 200, response.text
+
+
+async def test_the_call_shows_the_fallback_live_and_renders_wav2lip_afterwards(
+    client, auth, avatar_id, call, speech, sessionmaker
+) -> None:
+    await use_wav2lip(client, auth, avatar_id)
+    peer, call_id = await call()
+    try:
+        notice = await wait_for(peer, lambda e: isinstance(e, NoticeEvent), timeout=20)
+        assert "too slow to show wav2lip live" in notice.message
+        peer.say(speech(1.0), 48000)
+        await wait_for(peer, final_reply(1), timeout=40)
+        frames = peer.received.video
+        assert len(frames) > 50 and frames[-1][1].shape == (512, 512, 3)
+    finally:
+        await client.post(f"/calls/{call_id}/end", headers=auth)
+        await peer.close()
+    background = client.app.state.runtime.background
+    # the app runs on the test client's own loop and thread: wait there for the renders
+    await asyncio.wait_for(asyncio.to_thread(client.blocking_portal.call, background.drain), 120)
+    assert background.rendered >= 1 and background.failed == 0
+    async with sessionmaker() as session:
+        renders = list(await session.scalars(select(GeneratedVideo).where(GeneratedVideo.avatar_id == avatar_id)))
+        said = list(await session.scalars(select(Message).where(Message.role == "avatar")))
+    assert renders and {r.backend for r in renders} == {"basic-voice+wav2lip"}
+    assert said and any(r.text in said[0].text for r in renders)
+
+
+async def test_a_corrupt_checkpoint_falls_back_and_the_call_goes_on(
+    client, auth, avatar_id, call, speech, registry, sessionmaker
+) -> None:
+    checkpoint = registry.weights_dir / "wav2lip" / "wav2lip.pth"
+    checkpoint.write_bytes(checkpoint.read_bytes()[:4096])
+    await use_wav2lip(client, auth, avatar_id)
+    peer, call_id = await call()
+    try:
+        notice = await wait_for(peer, lambda e: isinstance(e, NoticeEvent), timeout=20)
+        assert "wav2lip could not start" in notice.message and "/" not in notice.message.split("(")[0]
+        peer.say(speech(1.0), 48000)
+        await wait_for(peer, final_reply(1), timeout=40)
+    finally:
+        await client.post(f"/calls/{call_id}/end", headers=auth)
+        await peer.close()
+    async with sessionmaker() as session:
+        roles = [m.role for m in await session.scalars(select(Message).order_by(Message.id))]
+    assert roles == ["user", "avatar"]
