@@ -15,6 +15,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -27,6 +28,9 @@ from server.renders.background import BackgroundRenders
 from server.renders.cache import DbRenderStore
 from server.settings import Settings
 from server.storage import Storage
+
+if TYPE_CHECKING:
+    from server.backup.schedule import NightlyBackups
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +49,7 @@ class Runtime:
     calls: CallManager
     media: MediaPreparer
     login_throttle: LoginThrottle
+    backups: NightlyBackups | None = None  # with [backup] folder set
 
     @classmethod
     @asynccontextmanager
@@ -75,7 +80,12 @@ class Runtime:
         )
         media = MediaPreparer(sessionmaker=sessionmaker, storage=storage, registry=registry, pool=pool)
         throttle = LoginThrottle(sessionmaker)
-        runtime = cls(settings, registry, storage, engine, sessionmaker, pool, background, calls, media, throttle)
+        backups = nightly_backups(settings)
+        runtime = cls(
+            settings, registry, storage, engine, sessionmaker, pool, background, calls, media, throttle, backups
+        )
+        if backups is not None:
+            backups.start()
         try:
             yield runtime
         finally:
@@ -84,6 +94,7 @@ class Runtime:
     async def aclose(self) -> None:
         """Close in reverse order of building; each step runs even if an earlier one failed."""
         steps = (
+            ("nightly backups", self.backups.aclose if self.backups else _nothing),
             ("media jobs", self.media.aclose),
             ("live calls", self.calls.close_all),
             ("background renders", self.background.aclose),
@@ -95,3 +106,24 @@ class Runtime:
                 await close()
             except Exception:
                 log.exception("closing the %s failed", what)
+
+
+async def _nothing() -> None:
+    return None
+
+
+def nightly_backups(settings: Settings) -> NightlyBackups | None:
+    """The nightly backup loop that `[backup] folder` asks for (None without one)."""
+    config = settings.backup
+    if config.folder is None:
+        return None
+    from server.backup.schedule import NightlyBackups
+
+    return NightlyBackups(
+        db_url=settings.db_url,
+        data_dir=settings.data_dir,
+        folder=config.folder,
+        run_at=config.run_at,
+        keep_daily=config.keep_daily,
+        keep_weekly=config.keep_weekly,
+    )

@@ -38,6 +38,15 @@ class CallLimits(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     connect_timeout_s: float = 20.0  # a call whose client never connects is ended after this
 
 
+class BackupSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Nightly backups (`[backup]` in memoria.toml); off until `folder` is set."""
+
+    folder: Path | None = None  # where memoria-<date>-<time>.tar archives go (best on another disk)
+    run_at: str = "03:00"  # local time, HH:MM
+    keep_daily: int = 7
+    keep_weekly: int = 4
+
+
 class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     data_dir: Path = Path("data")
     database_url: str = ""  # empty: an SQLite file in data_dir
@@ -50,6 +59,7 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     loopback_only: bool = False  # tests: offer only 127.0.0.1 candidates
     limits: Limits = Limits()
     calls: CallLimits = CallLimits()
+    backup: BackupSettings = BackupSettings()
     trusted_proxies: tuple[str, ...] = ()  # addresses whose X-Forwarded-For is believed (a reverse proxy)
 
     @property

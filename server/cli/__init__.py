@@ -15,6 +15,8 @@ COMMANDS: dict[str, str] = {
     "weights": "server.cli.weights:command",
     "demo": "server.cli.demo:command",
     "call": "server.cli.call:command",
+    "backup": "server.backup.cli:backup_command",
+    "restore": "server.backup.cli:restore_command",
 }
 BENCHES: dict[str, str] = {
     "asr": "server.bench.asr:command",
@@ -30,6 +32,8 @@ HELP: dict[str, str] = {
     "weights": "Model files: list, verify, import.",
     "demo": "Create the demo avatar from bundled assets.",
     "call": "Make a whole call from the command line.",
+    "backup": "Back up the database and every file into one archive.",
+    "restore": "Restore an archive into an empty instance.",
     "asr": "Word error rate and latency of speech recognition.",
     "voice": "Likeness, intelligibility and speed of the voice.",
     "animator": "Speed, lip sync, identity and stability of the face.",
