@@ -38,6 +38,8 @@ class Utterance(msgspec.Struct):
     samples: np.ndarray  # int16 mono 48 kHz
     started_at: float | None = None
     ended_at: float | None = None
+    started: asyncio.Event = msgspec.field(default_factory=asyncio.Event)  # set with started_at
+    ended: asyncio.Event = msgspec.field(default_factory=asyncio.Event)  # set with ended_at
 
 
 class ScriptedMic(MediaStreamTrack):
@@ -77,6 +79,7 @@ class ScriptedMic(MediaStreamTrack):
                     break
                 self.current, self.offset = self.queue.pop(0), 0
                 self.current.started_at = time.monotonic()
+                self.current.started.set()
             take = min(PTIME - filled, len(self.current.samples) - self.offset)
             out[filled : filled + take] = self.current.samples[self.offset : self.offset + take]
             filled += take
@@ -84,6 +87,7 @@ class ScriptedMic(MediaStreamTrack):
             if self.offset >= len(self.current.samples):
                 # the last sample leaves with this frame: that is the end of the user's speech
                 self.current.ended_at = time.monotonic() + filled / RATE
+                self.current.ended.set()
                 self.current = None
         frame = av.AudioFrame.from_ndarray(out.reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate, frame.pts, frame.time_base = RATE, self.pts, Fraction(1, RATE)

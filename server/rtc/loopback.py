@@ -82,9 +82,9 @@ class LoopbackCall:
         self.turns += 1
         number = self.turns
         utterance = self.client.say(samples, rate)
-        while utterance.ended_at is None:
-            await asyncio.sleep(0.01)
+        await utterance.ended.wait()
         ended = utterance.ended_at
+        assert ended is not None  # set with the event
         final = await self.wait_reply(number, since=ended, timeout=timeout)
         await asyncio.sleep(0.3)  # let the last frames arrive
         events = self.events_since(ended)
@@ -114,8 +114,8 @@ class LoopbackCall:
         """
         self.turns += 1
         utterance = self.client.say(question, rate)
-        while utterance.ended_at is None:
-            await asyncio.sleep(0.01)
+        await utterance.ended.wait()
+        assert utterance.ended_at is not None
         deadline = time.monotonic() + 30
         speaking_at = None
         while speaking_at is None and time.monotonic() < deadline:
@@ -128,8 +128,8 @@ class LoopbackCall:
         timeline = self.live.session.timeline if self.live is not None else None
         flushes = timeline.stats.flushes if timeline is not None else 0
         talk = self.client.say(interruption, rate)
-        while talk.started_at is None:
-            await asyncio.sleep(0.01)
+        await talk.started.wait()
+        assert talk.started_at is not None
         await asyncio.sleep(1.5)
         stopped = None
         if timeline is not None and timeline.stats.flushes > flushes and timeline.stats.last_flush_sample is not None:
