@@ -66,8 +66,21 @@ async def run(options: dict[str, Any]) -> dict[str, Any]:
             avatar = await ad_hoc_avatar(options["photo"], options["voice"], options["sheet"], size, pool, chosen)
         else:
             raise click.UsageError("give --avatar NAME, or --photo FILE and --sheet FILE (and --voice FILE)")
-        manager = CallManager(registry=registry, settings=settings, sessionmaker=sessionmaker, pool=pool)
-        return await converse(manager, avatar, user_id, turns, options["out"])
+        background = None
+        if sessionmaker is not None:  # a stored avatar: a slow animator renders its sentences afterwards
+            from server.renders.background import BackgroundRenders
+            from server.renders.cache import DbRenderStore
+
+            background = BackgroundRenders(pool, DbRenderStore(sessionmaker, Storage(settings.data_dir)))
+            stack.push_async_callback(background.aclose)
+        manager = CallManager(
+            registry=registry, settings=settings, sessionmaker=sessionmaker, pool=pool, background=background
+        )
+        result = await converse(manager, avatar, user_id, turns, options["out"])
+        if background is not None:
+            await background.drain()
+            result["rendered_after"] = background.rendered
+        return result
 
 
 async def converse(
@@ -77,6 +90,7 @@ async def converse(
     from server.rtc import measure
     from server.rtc.client import LoopbackClient
     from server.rtc.loopback import LoopbackCall
+    from server.pipeline.events import NoticeEvent
     from server.rtc.mp4 import Mp4Writer
 
     results = []
@@ -97,6 +111,7 @@ async def converse(
         "av_offset_ms": measure.av_offset_ms(received),
         "late_frames": stats.late if stats else None,
         "late_indices": stats.late_indices if stats else None,
+        "notices": [e.message for _, e in received.events if isinstance(e, NoticeEvent)],
         "out": str(out) if out else None,
     }
 
@@ -140,6 +155,8 @@ def command(as_json: bool, **options: Any) -> None:
     if as_json:
         click.echo(json.dumps(result))
         return
+    for notice in result["notices"]:
+        click.echo(f"note: {notice}")
     for number, turn in enumerate(result["turns"], 1):
         click.echo(f"turn {number}: you: {turn['transcript']!r}")
         click.echo(f"        avatar ({turn['emotion']}): {turn['reply']!r}")
@@ -152,3 +169,5 @@ def command(as_json: bool, **options: Any) -> None:
     )
     if result["out"]:
         click.echo(f"wrote {result['out']}")
+    if result.get("rendered_after"):
+        click.echo(f"rendered {result['rendered_after']} sentences for later calls (the render cache)")

@@ -87,3 +87,50 @@ async def test_a_corrupt_checkpoint_falls_back_and_the_call_goes_on(
     async with sessionmaker() as session:
         roles = [m.role for m in await session.scalars(select(Message).order_by(Message.id))]
     assert roles == ["user", "avatar"]
+
+
+def test_memoria_call_with_wav2lip_records_25_fps_and_renders_afterwards(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`memoria call --avatar NAME --backend animator=wav2lip` with a checkpoint imported the user's way."""
+    import json
+
+    import av
+    from click.testing import CliRunner
+
+    from server.cli import main as memoria
+    from server.rtc.ice import use_loopback
+
+    from .test_cli_call import question
+
+    registry = tmp_path / "plugin_registry.toml"
+    registry.write_text(
+        '[plugins]\nmodules = ["plugins.basic", "plugins.warp", "plugins.wav2lip"]\nentry_points = false\n'
+        '[defaults]\nasr = "basic-asr"\npersona = "basic-persona"\nvoice = "basic-voice"\nanimator = "basic-animator"\n'
+        '[config.wav2lip]\ncheckpoint = "wav2lip.pth"\nbatch_size = 4\nlive = "never"\n'
+    )
+    for name, value in {
+        "MEMORIA_REGISTRY_FILE": registry,
+        "MEMORIA_DATA_DIR": tmp_path / "data",
+        "MEMORIA_WEIGHTS_DIR": tmp_path / "weights",
+        "MEMORIA_CONFIG": tmp_path / "none.toml",
+    }.items():
+        monkeypatch.setenv(name, str(value))
+    (official,) = write_checkpoint("wav2lip", tmp_path / "download")
+    runner = CliRunner()
+    try:
+        assert runner.invoke(memoria, ["weights", "import", str(official)]).exit_code == 0
+        assert runner.invoke(memoria, ["demo"]).exit_code == 0
+        said = question(tmp_path / "q.wav", "hello grandma")
+        out = tmp_path / "call.mp4"
+        args = ["call", "--avatar", "Rose", "--backend", "animator=wav2lip", "--say", str(said), "--out", str(out)]
+        result = runner.invoke(memoria, [*args, "--json"])
+    finally:
+        use_loopback(False)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output.strip().splitlines()[-1])
+    assert any("too slow to show wav2lip live" in n for n in report["notices"])
+    assert report["late_frames"] == 0 and 24 <= report["fps"] <= 26 and report["call_id"]
+    assert report["rendered_after"] >= 1
+    with av.open(str(out)) as container:
+        assert container.streams.video[0].average_rate == 25 and container.streams.audio
