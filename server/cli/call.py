@@ -87,10 +87,10 @@ async def converse(
     manager: Any, avatar: Any, user_id: int | None, turns: list[tuple[np.ndarray, int, str | None]], out: Path | None
 ) -> dict[str, Any]:
     """Say each turn over a loopback call and report what the client received."""
+    from server.pipeline.events import NoticeEvent
     from server.rtc import measure
     from server.rtc.client import LoopbackClient
     from server.rtc.loopback import LoopbackCall
-    from server.pipeline.events import NoticeEvent
     from server.rtc.mp4 import Mp4Writer
 
     results = []
