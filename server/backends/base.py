@@ -122,6 +122,9 @@ class Backend(ABC):
         absent = [w for w in cls.needed_weights(options) if not _present(weights_dir, w)]
         if absent:
             fetch = "; ".join(dict.fromkeys(w.fetch for w in absent if w.fetch))
+            published = [w.source for w in absent if w.source.startswith("http")]
+            if fetch and published:
+                fetch += f" (published at {', '.join(dict.fromkeys(published))})"
             return BackendStatus(
                 Readiness.MISSING_WEIGHTS,
                 detail="not found: " + ", ".join(str(weights_dir / w.path) for w in absent),
