@@ -15,10 +15,10 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from server.backup.schedule import NightlyBackups
 from server.domain.accounts.throttle import LoginThrottle
 from server.domain.calls.manager import CallManager
 from server.domain.media.preparation import MediaPreparer
@@ -28,9 +28,6 @@ from server.renders.background import BackgroundRenders
 from server.renders.cache import DbRenderStore
 from server.settings import Settings
 from server.storage import Storage
-
-if TYPE_CHECKING:
-    from server.backup.schedule import NightlyBackups
 
 log = logging.getLogger(__name__)
 
@@ -117,8 +114,6 @@ def nightly_backups(settings: Settings) -> NightlyBackups | None:
     config = settings.backup
     if config.folder is None:
         return None
-    from server.backup.schedule import NightlyBackups
-
     return NightlyBackups(
         db_url=settings.db_url,
         data_dir=settings.data_dir,
