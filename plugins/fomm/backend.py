@@ -16,9 +16,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from plugins.warp.backend import WarpAnimator
-from server.backends import AnimatorBackend, AvatarFace, BackendInfo, BackendKind, WeightSpec
-from server.backends.neural import NeuralConfig, Speed, measure, pick_device, use_threads
+from plugins.warp.layered import OverWarp, official_checkpoint
+from server.backends import AvatarFace, BackendInfo, BackendKind
+from server.backends.neural import NeuralConfig, measure
 from server.errors import BadInput
 from server.media import AudioChunk, AvatarState, Emotion, VideoFrame
 
@@ -26,14 +26,7 @@ SIZE = 256
 SOURCE = "https://github.com/AliaksandrSiarohin/first-order-model#pre-trained-checkpoint"
 LICENCE = "non-commercial research use only (first-order-model's licence, CC BY-NC 4.0)"
 WEIGHTS = {
-    name: WeightSpec(
-        path=f"fomm/{name}",
-        model="fomm",
-        licence=LICENCE,
-        source=SOURCE,
-        fetch=f"memoria weights import {name}",
-        check="plugins.fomm.network:check_file",
-    )
+    name: official_checkpoint("fomm", name, licence=LICENCE, source=SOURCE, check="plugins.fomm.network:check_file")
     for name in ("vox-adv-cpk.pth.tar", "vox-cpk.pth.tar")
 }
 
@@ -47,7 +40,7 @@ class FommConfig(NeuralConfig, frozen=True, forbid_unknown_fields=True):
     adapt_movement_scale: bool = True
 
 
-class FommAnimator(AnimatorBackend):
+class FommAnimator(OverWarp):
     info = BackendInfo(
         name="fomm",
         kind=BackendKind.ANIMATOR,
@@ -61,27 +54,18 @@ class FommAnimator(AnimatorBackend):
         docs="plugins/fomm/README.md",
     )
     options: FommConfig
+    WEIGHTS = WEIGHTS
 
     def __init__(self, config: Mapping[str, Any] | FommConfig | None = None, *, weights_dir: Path | None = None):
         super().__init__(config, weights_dir=weights_dir)
-        self.base = WarpAnimator(weights_dir=weights_dir)
         self.kp_detector: Any = None
         self.generator: Any = None
-        self.device = "cpu"
-        self.speed: Speed | None = None
         self._sources: dict[tuple[str, tuple[int, int]], tuple[Any, Any]] = {}  # photo -> (image, keypoints)
-
-    @classmethod
-    def needed_weights(cls, options: Any) -> tuple[WeightSpec, ...]:
-        return (WEIGHTS[options.checkpoint],)
 
     def render_variant(self) -> str:
         o = self.options
         driver = f"clip={Path(o.clip).name}" if o.driving == "clip" else self.base.render_variant()
         return f"{o.checkpoint};adapt={o.adapt_movement_scale};{driver}"
-
-    def keeps_up(self) -> bool:
-        return self.speed is not None and self.speed.live
 
     async def load(self) -> None:
         if self.generator is not None:
@@ -90,10 +74,8 @@ class FommAnimator(AnimatorBackend):
 
         if self.options.driving == "clip" and not Path(self.options.clip).is_file():
             raise BadInput(f"[config.fomm] clip {self.options.clip!r} is not a file", hint="set clip to a video")
-        self.device = pick_device(self.options.device)
-        use_threads(self.options.threads)
-        path = self.weights_dir / WEIGHTS[self.options.checkpoint].path
-        self.kp_detector, self.generator = await asyncio.to_thread(load_networks, path, self.device)
+        self.use_device()
+        self.kp_detector, self.generator = await asyncio.to_thread(load_networks, self.checkpoint_path, self.device)
         await self.base.load()
         still = np.zeros((1, SIZE, SIZE, 3), np.uint8)
         self.speed = await asyncio.to_thread(
@@ -104,11 +86,10 @@ class FommAnimator(AnimatorBackend):
     async def aclose(self) -> None:
         self.kp_detector = self.generator = None
         self._sources.clear()
-        await self.base.aclose()
         await super().aclose()
 
     async def prepare(self, avatar: AvatarFace) -> None:
-        await self.base.prepare(avatar)
+        await super().prepare(avatar)
         if self.generator is not None:
             await self._source(avatar)
 

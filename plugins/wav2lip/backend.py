@@ -10,16 +10,15 @@ its colours matched to the frame's, so no box edge or blur seam shows.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, AsyncIterator, Mapping
-from pathlib import Path
+from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any, Literal
 
 import numpy as np
 
-from plugins.warp.backend import WarpAnimator
+from plugins.warp.layered import OverWarp, official_checkpoint
 from plugins.wav2lip.paste import FaceBox, blend_mouth, face_box
-from server.backends import AnimatorBackend, AvatarFace, BackendInfo, BackendKind, WeightSpec
-from server.backends.neural import AudioTrack, NeuralConfig, Speed, measure, pick_device, use_threads
+from server.backends import AvatarFace, BackendInfo, BackendKind
+from server.backends.neural import AudioTrack, NeuralConfig, measure
 from server.media import AudioChunk, AvatarState, Emotion, VideoFrame
 from server.media.types import VIDEO_FPS
 
@@ -33,18 +32,12 @@ SOURCE = "https://github.com/Rudrabha/Wav2Lip#getting-the-weights"
 LICENCE = "research and non-commercial use only (Wav2Lip's licence); commercial use: contact its authors"
 
 
-def _weight(name: str) -> WeightSpec:
-    return WeightSpec(
-        path=f"wav2lip/{name}",
-        model="wav2lip",
-        licence=LICENCE,
-        source=SOURCE,
-        fetch=f"memoria weights import {name}",
-        check="plugins.wav2lip.network:check_file",
+WEIGHTS = {
+    name: official_checkpoint(
+        "wav2lip", name, licence=LICENCE, source=SOURCE, check="plugins.wav2lip.network:check_file"
     )
-
-
-WEIGHTS = {name: _weight(name) for name in ("wav2lip_gan.pth", "wav2lip.pth")}
+    for name in ("wav2lip_gan.pth", "wav2lip.pth")
+}
 
 
 class Wav2LipConfig(NeuralConfig, frozen=True, forbid_unknown_fields=True):
@@ -54,7 +47,7 @@ class Wav2LipConfig(NeuralConfig, frozen=True, forbid_unknown_fields=True):
     pad_bottom: int = 10  # the official padding below the chin, pixels of the frame
 
 
-class Wav2LipAnimator(AnimatorBackend):
+class Wav2LipAnimator(OverWarp):
     info = BackendInfo(
         name="wav2lip",
         kind=BackendKind.ANIMATOR,
@@ -68,33 +61,19 @@ class Wav2LipAnimator(AnimatorBackend):
         docs="plugins/wav2lip/README.md",
     )
     options: Wav2LipConfig
-
-    def __init__(self, config: Mapping[str, Any] | Wav2LipConfig | None = None, *, weights_dir: Path | None = None):
-        super().__init__(config, weights_dir=weights_dir)
-        self.base = WarpAnimator(weights_dir=weights_dir)
-        self.net: Any = None
-        self.device = "cpu"
-        self.speed: Speed | None = None
-
-    @classmethod
-    def needed_weights(cls, options: Any) -> tuple[WeightSpec, ...]:
-        return (WEIGHTS[options.checkpoint],)
+    WEIGHTS = WEIGHTS
+    net: Any = None
 
     def render_variant(self) -> str:
         return f"{self.options.checkpoint};pad={self.options.pad_bottom};{self.base.render_variant()}"
-
-    def keeps_up(self) -> bool:
-        return self.speed is not None and self.speed.live
 
     async def load(self) -> None:
         if self.net is not None:
             return
         from plugins.wav2lip.network import load_network
 
-        self.device = pick_device(self.options.device)
-        use_threads(self.options.threads)
-        path = self.weights_dir / WEIGHTS[self.options.checkpoint].path
-        net = await asyncio.to_thread(load_network, path, self.device)
+        self.use_device()
+        net = await asyncio.to_thread(load_network, self.checkpoint_path, self.device)
         self.net = net.half() if self.device == "cuda" else net
         await self.base.load()
         batch = self.options.batch_size
@@ -105,11 +84,7 @@ class Wav2LipAnimator(AnimatorBackend):
 
     async def aclose(self) -> None:
         self.net = None
-        await self.base.aclose()
         await super().aclose()
-
-    async def prepare(self, avatar: AvatarFace) -> None:
-        await self.base.prepare(avatar)
 
     async def animate(
         self,

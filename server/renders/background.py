@@ -26,7 +26,7 @@ from server.renders.cache import RenderStore, Sentence
 log = logging.getLogger(__name__)
 CHUNK = RATE // 50  # 20 ms, as a call feeds an animator
 EMOTIONS = {e.value: e for e in Emotion}
-MAX_QUEUED = 200  # sentences waiting; older ones are dropped past this (they can be said again)
+MAX_QUEUED = 200  # sentences waiting; a job past this is dropped (its sentences can be said again)
 
 
 @dataclass(frozen=True)
@@ -45,12 +45,8 @@ class BackgroundRenders:
         self.idle.set()
         self.rendered = self.failed = self.dropped = 0
         self._queue: asyncio.Queue[RenderJob] = asyncio.Queue()
+        self.waiting = 0  # sentences queued and not yet rendered or given up
         self._worker: asyncio.Task[None] | None = None
-
-    @property
-    def waiting(self) -> int:
-        jobs: list[RenderJob] = list(self._queue._queue)  # type: ignore[attr-defined]
-        return sum(len(job.sentences) for job in jobs)
 
     def submit(self, job: RenderJob) -> None:
         if self.store is None or not job.sentences:
@@ -60,6 +56,7 @@ class BackgroundRenders:
             log.warning("background renders: %d sentences waiting; dropped %d", self.waiting, len(job.sentences))
             return
         self._queue.put_nowait(job)
+        self.waiting += len(job.sentences)
         log.info("background renders: %d sentences of %s queued", len(job.sentences), job.animator)
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(self._work(), name="background-renders")
@@ -87,6 +84,7 @@ class BackgroundRenders:
                 self.failed += len(job.sentences)
                 log.exception("background renders with %s failed", job.animator)
             finally:
+                self.waiting -= len(job.sentences)
                 self._queue.task_done()
 
     async def _render(self, job: RenderJob) -> None:

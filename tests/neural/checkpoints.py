@@ -120,3 +120,20 @@ def write_checkpoint(family: str, out_dir: Path) -> list[Path]:
     else:
         raise ValueError(family)
     return paths
+
+
+def memoria_weights(home: Path, plugin: str, *args: str) -> Any:
+    """`memoria weights ARGS` as a user runs it, with only warp and `plugin` (e.g. "plugins.fomm")
+    registered and `home/weights` as the weights folder; returns click's result."""
+    from click.testing import CliRunner
+
+    from server.cli import main as memoria
+
+    registry = home / "plugin_registry.toml"
+    registry.write_text(f'[plugins]\nmodules = ["plugins.warp", "{plugin}"]\nentry_points = false\n')
+    env = {
+        "MEMORIA_REGISTRY_FILE": str(registry),
+        "MEMORIA_WEIGHTS_DIR": str(home / "weights"),
+        "MEMORIA_CONFIG": str(home / "none.toml"),
+    }
+    return CliRunner().invoke(memoria, ["weights", *args], env=env)

@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import JSONBody
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.deps import AppSettings, BearerToken, CurrentUser, DbSession, Throttle
 from server.domain.accounts import services
@@ -19,10 +20,25 @@ from server.domain.accounts.schemas import (
     UserCreate,
     UserRead,
 )
+from server.domain.accounts.throttle import LoginThrottle
+from server.settings import Settings
 
 
 def _address(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else ""
+
+
+async def _log_in(
+    request: Request[Any, Any, Any],
+    data: LoginRequest,
+    db_session: AsyncSession,
+    settings: Settings,
+    throttle: LoginThrottle,
+) -> TokenRead:
+    """The one login both the token and the browser-session routes make (throttled per address)."""
+    return await services.login(
+        db_session, data, ttl_hours=settings.token_ttl_hours, throttle=throttle, address=_address(request)
+    )
 
 
 class AuthController(Controller):
@@ -53,9 +69,7 @@ class AuthController(Controller):
         settings: AppSettings,
         login_throttle: Throttle,
     ) -> TokenRead:
-        return await services.login(
-            db_session, data, ttl_hours=settings.token_ttl_hours, throttle=login_throttle, address=_address(request)
-        )
+        return await _log_in(request, data, db_session, settings, login_throttle)
 
     @post(
         "/session",
@@ -71,9 +85,7 @@ class AuthController(Controller):
         settings: AppSettings,
         login_throttle: Throttle,
     ) -> Response[UserRead]:
-        issued = await services.login(
-            db_session, data, ttl_hours=settings.token_ttl_hours, throttle=login_throttle, address=_address(request)
-        )
+        issued = await _log_in(request, data, db_session, settings, login_throttle)
         return Response(issued.user, cookies=session_cookies(issued.token, issued.expires_at))
 
     @delete(

@@ -7,16 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 torch = pytest.importorskip("torch", reason="the neural extra is not installed")
 
 from plugins.fomm.backend import FommAnimator  # noqa: E402
 from server.backends import Readiness  # noqa: E402
-from server.cli import main as memoria  # noqa: E402
 from server.testing import check_backend, sample_face, speech_like  # noqa: E402
 from server.testing.samples import chunks  # noqa: E402
-from tests.neural.checkpoints import write_checkpoint  # noqa: E402
+from tests.neural.checkpoints import memoria_weights, write_checkpoint  # noqa: E402
 
 pytestmark = pytest.mark.slow
 CONFIG = {"checkpoint": "vox-cpk.pth.tar", "batch_size": 4}
@@ -30,19 +28,12 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def weights(tmp_path_factory: pytest.TempPathFactory, generated: Path) -> Path:
     home = tmp_path_factory.mktemp("home")
-    registry = home / "plugin_registry.toml"
-    registry.write_text('[plugins]\nmodules = ["plugins.warp", "plugins.fomm"]\nentry_points = false\n')
-    env = {
-        "MEMORIA_REGISTRY_FILE": str(registry),
-        "MEMORIA_WEIGHTS_DIR": str(home / "weights"),
-        "MEMORIA_CONFIG": str(home / "none.toml"),
-    }
-    result = CliRunner().invoke(memoria, ["weights", "import", str(generated)], env=env)
+    result = memoria_weights(home, "plugins.fomm", "import", str(generated))
     assert result.exit_code == 0, result.output
     assert "warning" in result.output  # not the published file: structure checked, checksum recorded
     wrong = home / "vox-adv-cpk.pth.tar"
     torch.save({"generator": {}, "kp_detector": {"x": torch.zeros(1)}}, wrong)
-    refused = CliRunner().invoke(memoria, ["weights", "import", str(wrong)], env=env)
+    refused = memoria_weights(home, "plugins.fomm", "import", str(wrong))
     assert refused.exit_code != 0 and "does not match FOMM's vox-256" in refused.output
     return home / "weights"
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 torch = pytest.importorskip("torch", reason="the neural extra is not installed")
 
@@ -17,9 +17,9 @@ from plugins.wav2lip.backend import Wav2LipAnimator  # noqa: E402
 from plugins.wav2lip.paste import FaceBox, blend_mouth, face_box  # noqa: E402
 from server.backends import Readiness  # noqa: E402
 from server.backends.neural import AudioTrack  # noqa: E402
-from server.cli import main as memoria  # noqa: E402
 from server.testing import check_backend, sample_face, speech_like  # noqa: E402
 from server.testing.samples import chunks  # noqa: E402
+from tests.neural.checkpoints import memoria_weights as weights_command  # noqa: E402
 from tests.neural.checkpoints import write_checkpoint  # noqa: E402
 
 CONFIG = {"checkpoint": "wav2lip.pth", "batch_size": 4}
@@ -30,15 +30,8 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_checkpoint("wav2lip", tmp_path_factory.mktemp("official"))[0]
 
 
-def memoria_weights(tmp_path: Path, *args: str) -> object:
-    registry = tmp_path / "plugin_registry.toml"
-    registry.write_text('[plugins]\nmodules = ["plugins.warp", "plugins.wav2lip"]\nentry_points = false\n')
-    env = {
-        "MEMORIA_REGISTRY_FILE": str(registry),
-        "MEMORIA_WEIGHTS_DIR": str(tmp_path / "weights"),
-        "MEMORIA_CONFIG": str(tmp_path / "none.toml"),
-    }
-    return CliRunner().invoke(memoria, ["weights", *args], env=env)
+def memoria_weights(home: Path, *args: str) -> Any:
+    return weights_command(home, "plugins.wav2lip", *args)
 
 
 @pytest.fixture
