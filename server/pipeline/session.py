@@ -91,7 +91,8 @@ class CallSession:
         if self.backends.slow is not None:
             self.emit(NoticeEvent(message=slow_animator_notice(self.backends.slow, self.avatar.sheet.name)))
         elif self.backends.problem:
-            self.emit(NoticeEvent(message=f"{self.backends.problem}; you see a simpler face in this call."))
+            name = self.avatar.sheet.name
+            self.emit(NoticeEvent(message=f"{name}'s detailed face could not be started, so you see a simpler face."))
         self.set_state(AvatarState.LISTENING)
 
     async def close(self, reason: str = "ended") -> None:

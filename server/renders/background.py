@@ -103,12 +103,13 @@ class BackgroundRenders:
 
 
 def slow_animator_notice(animator: AnimatorBackend, name: str) -> str:
-    """What the user is told at the start of a call whose animator cannot keep up here."""
+    """What the user is told at the start of a call whose animator cannot keep up here, in plain
+    words; the engine and its measured speed go to the log."""
     speed = getattr(animator, "speed", None)
-    measured = f" ({speed.describe(animator.info.name)})" if speed is not None else ""
+    log.info("showing the fallback face: %s", speed.describe(animator.info.name) if speed else animator.info.name)
     return (
-        f"This computer is too slow to show {animator.info.name} live{measured}, so you see a simpler face "
-        f"for now. After the call, what {name} said is rendered at full quality, and shown when it is said again."
+        f"This computer is not fast enough to show {name}'s detailed face live, so you see a simpler face "
+        f"for now. After the call, what {name} said is prepared in full detail and shown when it is said again."
     )
 
 
