@@ -193,3 +193,34 @@ def load_networks(
         "generator": loaded["generator"],
     }
     return {name: _ready(module, device) for name, module in networks.items()}
+
+
+def check_file(path: str | Path) -> None:
+    """`memoria weights import`'s structure check of the safetensors file: a ValueError unless every
+    key and shape is SadTalker's (read from the header, without loading 725 MB of tensors)."""
+    from safetensors import safe_open
+
+    path = Path(path)
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            found = {key: tuple(handle.get_slice(key).get_shape()) for key in handle.keys()}  # noqa: SIM118
+    except Exception as exc:  # safetensors raises its own error type for a file that is not one
+        raise ValueError(f"{path}: not a safetensors file ({exc})") from exc
+    expected = expected_keys()
+    # he_estimator (and any other extra part) is in the official file but unused, as in the official code
+    ours = {k: v for k, v in found.items() if any(k.startswith(p + ".") for p in _PARTS)}
+    missing = [k for k in expected if k not in ours]
+    wrong = [f"{k} {ours[k]} (expected {v})" for k, v in expected.items() if k in ours and ours[k] != v]
+    unexpected = [k for k in ours if k not in expected]
+    problems = [
+        f"{what}: {_first(keys)}"
+        for what, keys in (("missing keys", missing), ("unexpected keys", unexpected), ("wrong shapes", wrong))
+        if keys
+    ]
+    if problems:
+        raise ValueError(f"{path}: does not match SadTalker's networks; " + "; ".join(problems))
+
+
+def check_mapping_file(path: str | Path) -> None:
+    """The structure check of `mapping_00229-model.pth.tar` / `mapping_00109-model.pth.tar`."""
+    load_mapping(path, "cpu")

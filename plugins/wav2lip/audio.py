@@ -7,6 +7,7 @@ conventions (centred STFT with reflect padding, periodic Hann window, Slaney mel
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 import numpy as np
 
@@ -62,9 +63,9 @@ def mel_basis() -> np.ndarray:
     return basis
 
 
-def _stft_magnitude(signal: np.ndarray) -> np.ndarray:
-    """|STFT| as [401, T]: centred frames (reflect padding), periodic Hann window, float32 like librosa 0.7."""
-    padded = np.pad(signal, N_FFT // 2, mode="reflect")
+def _stft_magnitude(signal: np.ndarray, pad_mode: str = "reflect") -> np.ndarray:
+    """|STFT| as [401, T]: centred frames (`pad_mode` padding), periodic Hann window, float32 like librosa 0.7."""
+    padded = np.pad(signal, N_FFT // 2, mode=pad_mode)
     frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP]
     window = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(N_FFT) / N_FFT)
     # librosa 0.7 stores the spectrum as complex64; keeping that cast keeps us on its numbers
@@ -72,8 +73,12 @@ def _stft_magnitude(signal: np.ndarray) -> np.ndarray:
     return np.abs(spectrum).T
 
 
-def melspectrogram(wav: np.ndarray) -> np.ndarray:
-    """Wav2Lip's normalised log-mel spectrogram [80, len(wav) // 200 + 1] in [-4, 4] of 16 kHz mono audio."""
+def melspectrogram(wav: np.ndarray, pad_mode: Literal["reflect", "constant"] = "reflect") -> np.ndarray:
+    """Wav2Lip's normalised log-mel spectrogram [80, len(wav) // 200 + 1] in [-4, 4] of 16 kHz mono audio.
+
+    The STFT's centred frames pad the ends by reflection (librosa 0.7, Wav2Lip's pin); SadTalker's
+    copy of this code runs on librosa 0.9, whose default pads with zeros: `pad_mode="constant"`.
+    """
     samples = np.asarray(wav)
     if samples.ndim != 1:
         raise ValueError(f"melspectrogram wants mono audio as a 1-D array, got shape {samples.shape}")
@@ -84,7 +89,7 @@ def melspectrogram(wav: np.ndarray) -> np.ndarray:
     emphasised = np.empty_like(samples)
     emphasised[0] = samples[0]
     emphasised[1:] = samples[1:] - PREEMPHASIS * samples[:-1]
-    mel = mel_basis() @ _stft_magnitude(emphasised)
+    mel = mel_basis() @ _stft_magnitude(emphasised, pad_mode)
     min_level = 10.0 ** (MIN_LEVEL_DB / 20.0)
     db = 20.0 * np.log10(np.maximum(min_level, mel.astype(np.float64))) - REF_LEVEL_DB
     scaled = 2.0 * MAX_ABS_VALUE * (db - MIN_LEVEL_DB) / -MIN_LEVEL_DB - MAX_ABS_VALUE

@@ -67,7 +67,7 @@ async def run(options: dict[str, Any]) -> dict[str, Any]:
         else:
             raise click.UsageError("give --avatar NAME, or --photo FILE and --sheet FILE (and --voice FILE)")
         background = None
-        if sessionmaker is not None:  # a stored avatar: a slow animator renders its sentences afterwards
+        if sessionmaker is not None and options.get("renders", True):  # a slow animator renders the sentences afterwards
             from server.renders.background import BackgroundRenders
             from server.renders.cache import DbRenderStore
 
@@ -146,6 +146,13 @@ async def converse(
     multiple=True,
     metavar="KIND=NAME",
     help="Use this backend for one kind in this call, e.g. animator=wav2lip (repeatable; see `memoria plugins`).",
+)
+@click.option(
+    "--renders/--no-renders",
+    default=True,
+    show_default=True,
+    help="With --avatar and a face engine too slow to be live here: render what was said in full detail "
+    "afterwards, for later calls (minutes per sentence for SadTalker on a CPU), and wait for it.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @friendly_errors

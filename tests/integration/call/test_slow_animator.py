@@ -134,3 +134,54 @@ def test_memoria_call_with_wav2lip_records_25_fps_and_renders_afterwards(
     assert report["rendered_after"] >= 1
     with av.open(str(out)) as container:
         assert container.streams.video[0].average_rate == 25 and container.streams.audio
+
+
+def test_memoria_call_with_sadtalker_shows_warp_live_and_stores_the_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`memoria call --avatar NAME --backend animator=sadtalker --no-renders` with both files imported
+    the user's way: seconds per frame here, so the call is warp's, whole and on time."""
+    import json
+    import os
+
+    import av
+    from click.testing import CliRunner
+
+    from server.cli import main as memoria
+    from server.rtc.ice import use_loopback
+
+    from .test_cli_call import question
+
+    pytest.importorskip("safetensors", reason="the neural extra is not installed")
+    registry = tmp_path / "plugin_registry.toml"
+    registry.write_text(
+        '[plugins]\nmodules = ["plugins.basic", "plugins.warp", "plugins.sadtalker"]\nentry_points = false\n'
+        '[defaults]\nasr = "basic-asr"\npersona = "basic-persona"\nvoice = "basic-voice"\nanimator = "basic-animator"\n'
+    )
+    for name, value in {
+        "MEMORIA_REGISTRY_FILE": registry,
+        "MEMORIA_DATA_DIR": tmp_path / "data",
+        "MEMORIA_WEIGHTS_DIR": tmp_path / "weights",
+        "MEMORIA_CONFIG": tmp_path / "none.toml",
+    }.items():
+        monkeypatch.setenv(name, str(value))
+    runner = CliRunner()
+    try:
+        for official in write_checkpoint("sadtalker", tmp_path / "download"):
+            assert runner.invoke(memoria, ["weights", "import", str(official)]).exit_code == 0
+            official.unlink()
+        os.sync()  # the 725 MB just written is on disk before the call, not flushing under it
+        assert runner.invoke(memoria, ["demo"]).exit_code == 0
+        said = question(tmp_path / "q.wav", "hello grandma")
+        out = tmp_path / "call.mp4"
+        args = ["call", "--avatar", "Rose", "--backend", "animator=sadtalker", "--say", str(said), "--out", str(out)]
+        result = runner.invoke(memoria, [*args, "--no-renders", "--json"])
+    finally:
+        use_loopback(False)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output.strip().splitlines()[-1])
+    assert any("not fast enough to show Rose's detailed face live" in n for n in report["notices"])
+    assert report["late_frames"] == 0 and 24 <= report["fps"] <= 26 and report["call_id"]
+    assert "rendered_after" not in report and report["turns"][0]["reply"]
+    with av.open(str(out)) as container:
+        assert container.streams.video[0].average_rate == 25 and container.streams.audio

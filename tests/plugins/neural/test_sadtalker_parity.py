@@ -229,3 +229,61 @@ def test_full_preprocess_mapping_loads(tmp_path: Path) -> None:
         got, want = mapping(x), reference(x)
     for k in HEAD:
         assert torch.equal(got[k], want[k]), k
+
+
+def test_the_photo_alignment_matches_official(case: dict[str, np.ndarray]) -> None:
+    """align_img on the case's crop with the official no-landmark fallback (the mean shape itself)."""
+    from plugins.sadtalker.preprocess import MEAN_SHAPE, align, fit_mean_shape, recon_input
+
+    crop = np.round(case["source_image"][0].transpose(1, 2, 0) * 255).astype(np.uint8)
+    fallback = (MEAN_SHAPE[:, :2] + 1) / 2 * 256
+    # the fallback is not flipped upside down as detected landmarks are: flip it here so the fit's flip undoes it
+    scale, t = fit_mean_shape(np.stack([fallback[:, 0], 255 - fallback[:, 1]], axis=1), 256)
+    aligned, trans_params = align(crop, scale, t)
+    assert_parity(trans_params, case["trans_params"], "trans_params")
+    assert_parity(recon_input(aligned), case["face3d_input"], "face3d_input")
+
+
+def test_audio_to_coefficients_matches_official(networks: dict[str, Any], case: dict[str, np.ndarray]) -> None:
+    """The backend's glue: mel windows (zero-padded STFT), audio2exp + seeded audio2pose, pose smoothing."""
+    from plugins.sadtalker.drive import coefficients, mel_windows
+
+    mels = mel_windows(case["wav"])
+    assert_parity(mels, case["indiv_mels"], "indiv_mels")
+    per_frame = coefficients(
+        networks,
+        mels,
+        case["coeff_3dmm_source"][0],
+        case["ratio_gt"],
+        int(case["pose_class"][0]),
+        int(case["pose_seed"]),
+    )
+    assert_parity(per_frame, case["coeffs_pred"], "coeffs_pred")
+
+
+def test_coefficient_windows_and_keypoints_match_official(
+    networks: dict[str, Any], case: dict[str, np.ndarray]
+) -> None:
+    from plugins.sadtalker.drive import keypoints, semantics
+
+    source, target = semantics(case["coeffs_pred"], case["coeff_3dmm_source"][0], 70)
+    assert_parity(source, case["source_semantics"], "source_semantics")
+    assert_parity(target, case["target_semantics"][0], "target_semantics")
+    canonical = tensor(case["kp_canonical_value"])
+    with torch.no_grad():
+        assert_parity(keypoints(networks, canonical, tensor(source))["value"], case["kp_source_value"], "kp_source")
+        driving = keypoints(networks, canonical, tensor(target))["value"]
+    assert_parity(driving, case["kp_driving_value"][:, 0], "kp_driving_value")
+
+
+def test_blinks_are_sadtalkers_five_frame_closures() -> None:
+    from plugins.sadtalker.drive import BLINK, blinks
+
+    assert not blinks(20, np.random.default_rng(0)).any()  # too short for a blink
+    ratio = blinks(250, np.random.default_rng(3))[0, :, 0]
+    starts = [i for i in range(len(ratio)) if ratio[i] == 0.5 and (i == 0 or ratio[i - 1] == 0)]
+    assert len(starts) >= 3
+    for start in starts:
+        assert tuple(ratio[start : start + 5]) == BLINK
+    gaps = np.diff(starts)
+    assert gaps.min() >= 10 + 5 and gaps.max() <= 70 + 5
