@@ -18,7 +18,7 @@ import numpy as np
 
 from plugins.warp.layered import OverWarp, official_checkpoint
 from server.backends import AvatarFace, BackendInfo, BackendKind
-from server.backends.neural import NeuralConfig, measure
+from server.backends.neural import NeuralConfig, measure, settle_heap
 from server.errors import BadInput
 from server.media import AudioChunk, AvatarState, Emotion, VideoFrame
 
@@ -76,6 +76,7 @@ class FommAnimator(OverWarp):
             raise BadInput(f"[config.fomm] clip {self.options.clip!r} is not a file", hint="set clip to a video")
         self.use_device()
         self.kp_detector, self.generator = await asyncio.to_thread(load_networks, self.checkpoint_path, self.device)
+        settle_heap()
         await self.base.load()
         still = np.zeros((1, SIZE, SIZE, 3), np.uint8)
         self.speed = await asyncio.to_thread(

@@ -22,7 +22,7 @@ import numpy as np
 
 from plugins.warp.layered import OverWarp, official_checkpoint
 from server.backends import AvatarFace, BackendInfo, BackendKind, WeightSpec
-from server.backends.neural import AudioTrack, NeuralConfig, measure
+from server.backends.neural import AudioTrack, NeuralConfig, measure, settle_heap
 from server.media import AudioChunk, AvatarState, Emotion, VideoFrame
 from server.media.types import VIDEO_FPS
 
@@ -126,6 +126,7 @@ class SadTalkerAnimator(OverWarp):
         if self.device == "cuda":  # the renderer is most of the work; the small networks stay float32
             networks["generator"] = networks["generator"].half()
         self.networks = networks
+        settle_heap()
         await self.base.load()
         if self.options.live == "never":  # told not to be live: nothing to measure
             return

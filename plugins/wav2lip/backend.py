@@ -18,7 +18,7 @@ import numpy as np
 from plugins.warp.layered import OverWarp, official_checkpoint
 from plugins.wav2lip.paste import FaceBox, blend_mouth, face_box
 from server.backends import AvatarFace, BackendInfo, BackendKind
-from server.backends.neural import AudioTrack, NeuralConfig, measure
+from server.backends.neural import AudioTrack, NeuralConfig, measure, settle_heap
 from server.media import AudioChunk, AvatarState, Emotion, VideoFrame
 from server.media.types import VIDEO_FPS
 
@@ -75,6 +75,7 @@ class Wav2LipAnimator(OverWarp):
         self.use_device()
         net = await asyncio.to_thread(load_network, self.checkpoint_path, self.device)
         self.net = net.half() if self.device == "cuda" else net
+        settle_heap()
         await self.base.load()
         batch = self.options.batch_size
         mel, faces = np.zeros((batch, 80, MEL_WINDOW), np.float32), np.zeros((batch, SIZE, SIZE, 6), np.float32)

@@ -181,6 +181,7 @@ def test_memoria_call_with_sadtalker_shows_warp_live_and_stores_the_call(
     assert result.exit_code == 0, result.output
     report = json.loads(result.output.strip().splitlines()[-1])
     assert any("not fast enough to show Rose's detailed face live" in n for n in report["notices"])
+    assert report["late_frames"] == 0, report["late_indices"]
     assert report["late_frames"] == 0 and 24 <= report["fps"] <= 26 and report["call_id"]
     assert "rendered_after" not in report and report["turns"][0]["reply"]
     with av.open(str(out)) as container:
