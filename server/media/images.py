@@ -1,6 +1,7 @@
 """Decode an uploaded photo safely and encode the copy we keep.
 
-The bytes decide what a file is, never its name: we sniff JPEG/PNG/WebP signatures, check the
+The bytes decide what a file is, never its name: we sniff JPEG/PNG/WebP/HEIC signatures (HEIC,
+an iPhone's photos, is read with pillow-heif and kept as JPEG like the rest), check the
 declared size against the pixel limit before any pixel is decoded (decompression bombs), fully
 decode to catch truncated files, and apply EXIF orientation so landmarks match what people see.
 """
@@ -16,7 +17,8 @@ from PIL import Image, ImageOps
 from server.errors import BadInput, TooLarge, UnsupportedMedia
 from server.settings import Limits
 
-ACCEPTED = "JPEG, PNG or WebP"
+ACCEPTED = "JPEG, PNG, WebP or HEIC"
+HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1"}
 JPEG_QUALITY = 95  # high enough that re-encoding adds no visible loss; landmarks are found on the decoded pixels
 
 
@@ -24,7 +26,7 @@ class DecodedImage(msgspec.Struct, frozen=True):
     """An upload as upright RGB pixels, plus the format it came in."""
 
     rgb: np.ndarray  # uint8, shape (h, w, 3)
-    source_format: str  # "JPEG" | "PNG" | "WEBP"
+    source_format: str  # "JPEG" | "PNG" | "WEBP" | "HEIF"
 
     @property
     def width(self) -> int:
@@ -43,6 +45,8 @@ def sniff_format(data: bytes) -> str | None:
         return "PNG"
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "WEBP"
+    if data[4:8] == b"ftyp" and data[8:12] in HEIF_BRANDS:
+        return "HEIF"
     return None
 
 
@@ -58,6 +62,8 @@ def decode_image(data: bytes, limits: Limits) -> DecodedImage:
     # Image.open reads only the header. Pillow refuses sizes above 2x MAX_IMAGE_PIXELS there (and
     # warns above 1x); _check_size then refuses anything above our limit before a pixel is decoded.
     Image.MAX_IMAGE_PIXELS = limits.image_pixels
+    if fmt == "HEIF":
+        _register_heif()
     try:
         with Image.open(io.BytesIO(data), formats=[fmt]) as image:
             _check_size(image.width, image.height, limits)
@@ -75,6 +81,16 @@ def decode_image(data: bytes, limits: Limits) -> DecodedImage:
     if rgb.ndim != 3 or rgb.shape[2] != 3:
         raise BadInput("the image could not be read as colour pixels")
     return DecodedImage(rgb=rgb, source_format=fmt)
+
+
+def _register_heif() -> None:
+    try:
+        import pillow_heif
+    except ImportError:
+        raise UnsupportedMedia(
+            "this server cannot read HEIC photos", hint="on the iPhone, share the photo as JPEG (Most Compatible)"
+        ) from None
+    pillow_heif.register_heif_opener()
 
 
 def _check_size(width: int, height: int, limits: Limits) -> None:

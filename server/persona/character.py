@@ -17,6 +17,7 @@ QUOTED_RE = re.compile(r"(?:^|(?<=[\s(,;:]))[\"'\u2018\u201c]([^\"\u2019\u201d]{
 TERSE_RE = re.compile(r"\b(quiet|few words|terse|man of few|woman of few|reserved|shy|laconic)\b", re.IGNORECASE)
 PLAYFUL_RE = re.compile(r"\b(teas(e|ing)|joker|jokes|cheeky|playful|funny|laughs)\b", re.IGNORECASE)
 MAX_MEMORY_WORDS = 40
+INTERJECTIONS = {"oh", "ah", "aw", "aww", "och", "ooh", "well", "now", "hey", "hello", "hi", "my", "o"}
 
 
 class Character(msgspec.Struct, frozen=True):
@@ -41,6 +42,15 @@ def _quoted(text: str) -> list[str]:
     return [q.strip() for q in QUOTED_RE.findall(text) if q.strip()]
 
 
+def _pet_name(quoted: str) -> str:
+    """The term of address in a short quoted phrase: 'love' in 'Oh, love' or 'ah pet' (an
+    exclamation before it is how they said it, not what they called you); "" if there is none."""
+    words = quoted.strip(" .!?,;:").split()
+    while words and words[0].strip(",.!").lower() in INTERJECTIONS:
+        words = words[1:]
+    return " ".join(words).strip(" ,.!?;:")
+
+
 def _shorten(memory: str) -> str:
     """At most MAX_MEMORY_WORDS words, cut at a sentence end where possible."""
     if len(memory.split()) <= MAX_MEMORY_WORDS:
@@ -57,8 +67,12 @@ def _shorten(memory: str) -> str:
 def character_of(sheet: PersonaSheet) -> Character:
     """Digest `sheet` (cached: a call reuses one sheet for every turn)."""
     quoted = _quoted(sheet.speaking_style) + _quoted(sheet.personality)
-    pet = tuple(dict.fromkeys(q for q in quoted if len(q.split()) <= 2 and q.lower() != sheet.user_name.lower()))
-    phrases = tuple(dict.fromkeys([q for q in quoted if len(q.split()) > 2] + list(sheet.example_phrases)))
+    short = [q for q in quoted if len(q.split()) <= 2]
+    pets = (_pet_name(q) for q in short)
+    pet = tuple(dict.fromkeys(p for p in pets if p and p.lower() != sheet.user_name.lower()))
+    # 'Oh, love' is also how they spoke: kept as a phrase of theirs, never pasted in as a name
+    spoken = [q for q in quoted if len(q.split()) > 2 or _pet_name(q) != q.strip(" .!?,;:")]
+    phrases = tuple(dict.fromkeys(spoken + list(sheet.example_phrases)))
     pronoun = pronoun_of(sheet.relationship, sheet.memories)
     retold = tuple(
         retell(

@@ -28,6 +28,7 @@ from server.renders.renderer import CachedRenderer
 from server.speech.hints import speech_hint
 
 log = logging.getLogger(__name__)
+MAX_TYPED = 1000  # characters of one typed message
 
 
 class SessionConfig(msgspec.Struct, frozen=True):
@@ -151,6 +152,13 @@ class CallSession:
                 else:
                     self._start_turn(event.audio)
 
+    def say(self, text: str) -> None:
+        """What the user typed instead of speaking: a turn like a spoken one (it interrupts a reply)."""
+        text = " ".join(text.split())[:MAX_TYPED]
+        if self.closed or not text:
+            return
+        self._start_turn(text)
+
     def _turn_running(self) -> bool:
         return self.turn_task is not None and not self.turn_task.done()
 
@@ -171,7 +179,7 @@ class CallSession:
         self.timeline.flush()
         self.set_state(AvatarState.LISTENING)
 
-    def _start_turn(self, utterance: np.ndarray, *, speculative: bool = False) -> None:
+    def _start_turn(self, utterance: np.ndarray | str, *, speculative: bool = False) -> None:
         if self._turn_running():
             self.barge_in()
         if not speculative:
@@ -193,7 +201,7 @@ class CallSession:
         self.turn = ReplyTurn(ctx, None if speculative else self.turns)
         self.turn_task = asyncio.create_task(self._run_turn(self.turn, utterance), name=f"turn-{self.turns}")
 
-    async def _run_turn(self, turn: ReplyTurn, utterance: np.ndarray) -> None:
+    async def _run_turn(self, turn: ReplyTurn, utterance: np.ndarray | str) -> None:
         try:
             await turn.run(utterance)
         except asyncio.CancelledError:

@@ -93,7 +93,8 @@ class ReplyTurn:
         self.ctx.set_state(AvatarState.THINKING)
         self.confirmed.set()
 
-    async def run(self, utterance: np.ndarray) -> None:
+    async def run(self, utterance: np.ndarray | str) -> None:
+        """Answer `utterance`: the user's audio, or what they typed instead of speaking."""
         outcome: dict[str, Any] = {}
         try:
             try:
@@ -124,9 +125,10 @@ class ReplyTurn:
         self.ctx.emit(ErrorEvent(message="Sorry, the reply stopped there. You can carry on talking."))
         return message
 
-    async def _exchange(self, utterance: np.ndarray) -> None:
+    async def _exchange(self, utterance: np.ndarray | str) -> None:
         ctx = self.ctx
-        self.transcript = (await self._transcribe(utterance)).strip()
+        said = utterance if isinstance(utterance, str) else await self._transcribe(utterance)
+        self.transcript = said.strip()
         self.timings["transcribed"] = time.monotonic()
         if not self.transcript:
             await self.confirmed.wait()

@@ -184,6 +184,8 @@ class CallPeer:
                 self._send_event(CallEvent(call_id=self.call_id, recording=started))
             else:
                 self._spawn(self.stop_recording())
+        elif kind == "say" and isinstance(command.get("text"), str):
+            self.session.say(_printable(command["text"]))
 
     # -- media in ------------------------------------------------------------------------------
 
@@ -266,3 +268,12 @@ class CallPeer:
                     await cancel_and_wait(task)
             if self.on_closed is not None:
                 await self.on_closed(self)
+
+
+def _printable(text: str) -> str:
+    """Typed text without control or bidi-override characters (a newline becomes a space)."""
+    import unicodedata
+
+    return "".join(
+        " " if c in "\n\r\t" else c for c in text if c in "\n\r\t" or unicodedata.category(c) not in ("Cc", "Cf")
+    )

@@ -106,7 +106,10 @@ class CallController(Controller):
         path = storage.resolve(call.recording_path)
         if not path.is_file():
             raise NotFound("the recording is missing from the data directory")
-        return File(path=path, media_type="video/mp4", filename=f"call-{call_id}.mp4")
+        # inline: the web app plays it in the page; a download keeps the same name
+        return File(
+            path=path, media_type="video/mp4", filename=f"call-{call_id}.mp4", content_disposition_type="inline"
+        )
 
 
 async def _read(db_session: DbSession, call: VideoCall, *, live: bool) -> CallRead:

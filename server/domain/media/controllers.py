@@ -130,7 +130,7 @@ _Photos = media_controller(
     tag="photos",
     read_type=PhotoRead,
     detail_type=PhotoDetail,
-    upload="Upload a photo (JPEG, PNG or WebP with one clear face)",
+    upload="Upload a photo (JPEG, PNG, WebP or HEIC with one clear face)",
 )
 
 

@@ -115,7 +115,7 @@ BAD_PHOTOS = {
         "notes.jpg",
         lambda: b"Dear diary, today I remembered...\n" * 20,
         415,
-        "not a JPEG, PNG or WebP",
+        "not a JPEG, PNG, WebP or HEIC",
     ),
     "truncated JPEG": ("cut.jpg", _truncated_jpeg, 400, "damaged or incomplete"),
     "decompression bomb": ("bomb.png", samples.bomb_png, 413, "more than 40,000,000 pixels"),
@@ -196,3 +196,22 @@ async def test_orientation_and_formats(
     stored = await client.get(f"/avatars/{avatar_id}/photos/{response.json()['id']}/file", headers=headers)
     image = Image.open(io.BytesIO(stored.content))
     assert image.size == size and not image.getexif()  # upright pixels, no EXIF (or GPS) kept
+
+
+async def test_an_iphone_heic_photo_is_accepted_and_kept_as_jpeg(
+    client: Client, login: Login, make_avatar: MakeAvatar
+) -> None:
+    pillow_heif = pytest.importorskip("pillow_heif")
+    pillow_heif.register_heif_opener()
+    heic = io.BytesIO()
+    Image.open(io.BytesIO(samples.face_jpeg())).save(heic, format="HEIF", quality=90)
+    assert heic.getvalue()[4:12] == b"ftypheic"
+    headers = await login()
+    avatar_id = await make_avatar(headers)
+    response = await client.post(
+        f"/avatars/{avatar_id}/photos", headers=headers, **upload("IMG_0001.HEIC", heic.getvalue(), "image/heic")
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["landmark_count"] >= 68
+    stored = await client.get(f"/avatars/{avatar_id}/photos/{response.json()['id']}/file", headers=headers)
+    assert Image.open(io.BytesIO(stored.content)).format == "JPEG"

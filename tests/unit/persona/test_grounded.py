@@ -85,3 +85,17 @@ def test_bench_reports_failures(tmp_path: Path) -> None:
     result = CliRunner().invoke(bench.command, [str(path), "--backend", "grounded", "--repeat", "1", "--json"])
     report = json.loads(result.output.strip().splitlines()[-1])
     assert report["passed"] == 0 and report["forbidden_hits"] == 1 and report["recall"] == 0.0
+
+
+async def test_an_exclamation_in_the_speaking_style_is_not_pasted_in_as_a_name(grounded: GroundedPersona) -> None:
+    from server.persona.character import character_of
+
+    sheet = PersonaSheet(
+        name="Rose", user_name="Tom", speaking_style="gentle; always said 'Oh, love' and 'ah pet'",
+        memories=("We baked bread together every Sunday.",),
+    )  # fmt: skip
+    character = character_of(sheet)
+    assert character.pet_names == ("love", "pet") and "Oh, love" in character.catchphrases
+    for question in ("Do you remember the bread?", "Hello Gran", "I miss you"):
+        text = "".join([d.text async for d in grounded.respond([Turn(Role.USER, question)], persona=sheet)])
+        assert ", Oh, love" not in text and ", ah pet" not in text, text
