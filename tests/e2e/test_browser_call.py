@@ -39,12 +39,13 @@ async def test_a_browser_call_from_login_to_rating(server: str, page, workdir: P
     invalid = await page.evaluate("[...document.querySelectorAll('#create :invalid')].map(e => e.id)")
     assert invalid == []
     await page.evaluate("document.querySelector('#create').requestSubmit()")
+    # created: their page shows how the photo came out, with a Call button
     await page.wait_for(
-        "location.pathname === '/app/avatars.html' && !!document.querySelector('.call-link')", timeout=40
+        "location.pathname === '/app/person.html' && !document.querySelector('#call-link').hidden", timeout=40
     )
 
     # call: the avatar's video plays, a spoken question yields a reply caption and the avatar's audio
-    await page.click(".call-link")
+    await page.click("#call-link")
     await page.wait_for("location.pathname === '/app/call.html' && document.readyState === 'complete'")
     await page.click("#start")
     await page.wait_for("window.memoriaCall.id !== null && window.memoriaCall.state === 'listening'", timeout=30)

@@ -1,5 +1,8 @@
 // The REST API for every page. The browser is logged in by an HttpOnly session cookie that page
 // scripts never see; changing requests echo the memoria_csrf cookie in X-CSRF-Token.
+// Errors reach the page as sentences for a person (words.js); the API's own text goes to the console.
+import { plainError } from "/app/words.js";
+
 const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 
 function cookie(name) {
@@ -7,28 +10,46 @@ function cookie(name) {
   return found ? decodeURIComponent(found.slice(name.length + 1)) : "";
 }
 
-export async function api(path, { method = "GET", json, form } = {}) {
+export async function api(path, { method = "GET", json, form, context = "" } = {}) {
   const headers = {};
   if (!SAFE.has(method)) headers["X-CSRF-Token"] = cookie("memoria_csrf");
   let body;
   if (json !== undefined) { headers["Content-Type"] = "application/json"; body = JSON.stringify(json); }
   if (form !== undefined) body = form;
-  const response = await fetch(path, { method, headers, body, credentials: "same-origin" });
-  if (response.status === 401 && !path.startsWith("/auth/")) { goToLogin(); throw new Error("Please log in again."); }
+  let response;
+  try {
+    response = await fetch(path, { method, headers, body, credentials: "same-origin" });
+  } catch (err) {
+    console.warn(`${method} ${path}:`, err);
+    throw plainError({ status: 0, context });
+  }
+  if (response.status === 401 && !path.startsWith("/auth/")) { goToLogin(); throw plainError({ status: 401, context: "session" }); }
   const text = await response.text();
-  const data = text ? JSON.parse(text) : null;
-  if (!response.ok) throw new Error(data && data.error ? data.error + (data.hint ? ` (${data.hint})` : "") : response.statusText);
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = null; }
+  if (!response.ok) {
+    console.warn(`${method} ${path} -> ${response.status}:`, data || text);
+    throw plainError({ status: response.status, error: data && data.error, hint: data && data.hint, context });
+  }
   return data;
+}
+
+export function upload(path, file, name) {
+  const form = new FormData();
+  form.append("file", file, name || file.name);
+  return api(path, { method: "POST", form, context: "upload" });
 }
 
 export function goToLogin() {
   location.href = "/app/?next=" + encodeURIComponent(location.pathname + location.search);
 }
 
-// Only a path of this app: never "//elsewhere" or "/\elsewhere", which browsers read as another site.
+// Only a page of this app after the login page: never "//elsewhere" or "/\elsewhere", which
+// browsers read as another site, and never the login page itself (that would loop).
 export function safeNext(value, fallback = "/app/avatars.html") {
   const own = value && /^\/app\/[A-Za-z0-9._\-/?=&%]*$/.test(value) && !value.includes("..");
-  return own ? value : fallback;
+  const login = value && /^\/app\/(index\.html)?([?#].*)?$/.test(value);
+  return own && !login ? value : fallback;
 }
 
 export async function requireLogin() {
@@ -37,3 +58,15 @@ export async function requireLogin() {
 }
 
 export function showError(element, error) { element.textContent = error ? String(error.message || error) : ""; }
+
+export const $ = (id) => document.getElementById(id);
+
+export function avatarIdFromUrl() {
+  const id = Number(new URLSearchParams(location.search).get("avatar"));
+  return Number.isInteger(id) && id > 0 ? id : null;
+}
+
+export function when(iso) {
+  const date = new Date(iso);
+  return date.toLocaleString(undefined, { weekday: "short", day: "numeric", month: "long", year: "numeric", hour: "2-digit", minute: "2-digit" });
+}

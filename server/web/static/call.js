@@ -1,17 +1,46 @@
 // The call page: WebRTC to the server (mic + camera up, the avatar's voice and face down),
-// captions / state / emotion from the data channel, and the controls.
-import { api, requireLogin, showError } from "/app/api.js";
+// captions / state / emotion from the data channel, typed messages up it, and the controls.
+import { $, api, avatarIdFromUrl, requireLogin, showError } from "/app/api.js";
+import { stars } from "/app/rating.js";
+import { endWords, stateWords } from "/app/words.js";
 
 await requireLogin();
-const $ = (id) => document.getElementById(id);
-const avatarId = Number(new URLSearchParams(location.search).get("avatar"));
+const avatarId = avatarIdFromUrl();
 // What the page knows, exposed for people debugging a call and for the browser tests.
-const call = (window.memoriaCall = { id: null, state: "idle", emotion: null, captions: [], events: [], ended: false, flags: [], notices: [] });
-let pc, channel, local;
+const call = (window.memoriaCall = { id: null, state: "idle", emotion: null, captions: [], events: [], ended: false, flags: [], notices: [], name: "" });
+let pc, channel, local, name = "They", serverState = "idle";
+
+try {
+  const avatar = await api(`/avatars/${avatarId}`);
+  name = call.name = avatar.name;
+  document.title = `Memoria: call ${name}`;
+  $("start").textContent = `Call ${name}`;
+  $("history-link").href = `/app/history.html?avatar=${avatarId}`;
+  if (avatar.primary_photo_id) { $("poster").src = `/avatars/${avatarId}/photos/${avatar.primary_photo_id}/file`; $("poster").hidden = false; }
+  else { $("start").disabled = true; showError($("error"), new Error(`${name} has no photo yet. Add one on their page first.`)); }
+} catch (err) { showError($("error"), err); $("start").disabled = true; }
+
+// On a phone the captions sit under the picture (over it they would cover the mouth and chin).
+const phone = matchMedia("(max-width: 600px)");
+function placeCaptions() {
+  if (phone.matches) $("stage").after($("captions"));
+  else $("stage").append($("captions"));
+}
+placeCaptions();
+phone.addEventListener("change", placeCaptions);
+
+function show(state) {
+  call.shown = state;
+  $("state").textContent = stateWords(state, name);
+  $("state").dataset.state = state;
+}
 
 function addTranscript(role, text) {
-  const line = document.createElement("div");
-  line.textContent = `${role === "user" ? "You" : "They"}: ${text}`;
+  const line = document.createElement("p");
+  line.className = role;
+  const who = document.createElement("strong");
+  who.textContent = role === "user" ? "You: " : `${name}: `;
+  line.append(who, document.createTextNode(text));
   $("transcript").append(line);
   $("transcript").scrollTop = 1e9;
 }
@@ -26,11 +55,17 @@ function showCaption(role, text, replace) {
   while (box.children.length > 3) box.firstChild.remove();
 }
 
+function setRecording(on) {
+  $("rec").hidden = !on;
+  $("record").setAttribute("aria-pressed", String(on));
+  $("record").textContent = on ? "Stop recording" : "Record";
+}
+
 function onEvent(event) {
   call.events.push(event);
-  if (event.type === "call") { call.id = event.call_id; $("rec").hidden = !event.recording; $("record").setAttribute("aria-pressed", String(event.recording)); }
-  if (event.type === "state") { call.state = event.state; $("state").textContent = event.state; }
-  if (event.type === "emotion") { call.emotion = event.emotion; $("emotion").textContent = event.emotion; }
+  if (event.type === "call") { call.id = event.call_id; setRecording(Boolean(event.recording)); }
+  if (event.type === "state") { call.state = serverState = event.state; if (call.shown !== "reconnecting") show(event.state); }
+  if (event.type === "emotion") call.emotion = event.emotion;
   if (event.type === "caption") {
     call.captions.push(event);
     if (event.role === "user") { showCaption("user", event.text, true); addTranscript("user", event.text); }
@@ -47,7 +82,7 @@ function onEvent(event) {
       $("banner").style.display = "block";
     }
   }
-  if (event.type === "error") showError($("error"), event.message);
+  if (event.type === "error") showError($("error"), new Error(event.message));
   if (event.type === "notice") { call.notices.push(event.message); $("notice").textContent = event.message; }
   if (event.type === "ended") finish(event.reason);
 }
@@ -60,8 +95,20 @@ async function waitForIce(peer) {  // aiortc takes no trickled candidates: send 
   });
 }
 
+function watchConnection(peer) {
+  peer.addEventListener("iceconnectionstatechange", () => {
+    if (call.ended) return;
+    if (peer.iceConnectionState === "disconnected") show("reconnecting");
+    else if (["connected", "completed"].includes(peer.iceConnectionState) && call.shown === "reconnecting") show(serverState);
+  });
+  peer.addEventListener("connectionstatechange", () => { if (["failed", "closed"].includes(peer.connectionState)) finish("disconnected"); });
+}
+
 async function start() {
+  if (call.ended) { location.reload(); return; }  // calling again: a fresh page, a new connection
   $("start").disabled = true; showError($("error"), null);
+  document.body.classList.add("in-call");
+  show("connecting");
   try {
     const ice = await api("/calls/ice");
     pc = new RTCPeerConnection({ iceServers: ice.ice_servers });
@@ -77,21 +124,30 @@ async function start() {
     const remote = new MediaStream();
     $("avatar-video").srcObject = remote;
     pc.addEventListener("track", (e) => { remote.addTrack(e.track); $("avatar-video").play().catch(() => {}); });
-    pc.addEventListener("connectionstatechange", () => { if (["failed", "closed"].includes(pc.connectionState)) finish("disconnected"); });
+    $("avatar-video").addEventListener("playing", () => { $("poster").hidden = true; }, { once: true });
+    watchConnection(pc);
     channel = pc.createDataChannel("events");
     channel.addEventListener("message", (e) => onEvent(JSON.parse(e.data)));
+    channel.addEventListener("open", () => { $("typed").disabled = $("send").disabled = false; });
     await pc.setLocalDescription(await pc.createOffer());
     await waitForIce(pc);
     const wide = $("wide").checked;
     $("stage").classList.toggle("wide", wide);
+    $("wide").disabled = true;
     const answer = await api(`/avatars/${avatarId}/calls`, { method: "POST", json: { sdp: pc.localDescription.sdp, type: "offer", video: wide ? "720p" : "512" } });
     call.id = answer.call_id;
+    if (call.shown === "connecting") show("preparing");
     await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
     for (const id of ["mute", "camera", "record", "end"]) $(id).disabled = false;
     $("camera").disabled = !local.getVideoTracks().length;
   } catch (err) {
+    if (local) local.getTracks().forEach((t) => t.stop());
+    if (pc) pc.close();
+    show("idle");
+    document.body.classList.remove("in-call");
+    $("state").textContent = "Not connected";
     showError($("error"), err);
-    $("start").disabled = false;
+    $("start").disabled = false; $("wide").disabled = false;
   }
 }
 
@@ -102,7 +158,7 @@ $("camera").addEventListener("click", (e) => { const on = toggle(e.target, e.tar
 $("record").addEventListener("click", (e) => {
   const on = e.target.getAttribute("aria-pressed") !== "true";
   if (channel && channel.readyState === "open") channel.send(JSON.stringify({ type: "record", on }));
-  toggle(e.target, on); $("rec").hidden = !on;
+  setRecording(on);
 });
 $("end").addEventListener("click", async () => {
   $("end").disabled = true;
@@ -110,30 +166,43 @@ $("end").addEventListener("click", async () => {
   finish("hung up");
 });
 $("start").addEventListener("click", start);
+$("type-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const text = $("typed").value.trim();
+  if (!text || !channel || channel.readyState !== "open") return;
+  channel.send(JSON.stringify({ type: "say", text }));
+  $("typed").value = "";
+});
+
+// The last frame stays and fades instead of the picture cutting to black.
+function holdLastFrame() {
+  const video = $("avatar-video");
+  const canvas = $("last-frame");
+  if (!video.videoWidth) return;
+  canvas.width = video.videoWidth; canvas.height = video.videoHeight;
+  canvas.getContext("2d").drawImage(video, 0, 0);
+  canvas.hidden = false;
+  video.hidden = true;
+  requestAnimationFrame(() => canvas.classList.add("fading"));
+}
 
 function finish(reason) {
   if (call.ended) return;
-  call.ended = true; call.state = "ended";
-  $("state").textContent = `call ended (${reason})`;
-  for (const id of ["mute", "camera", "record", "end"]) $(id).disabled = true;
+  call.ended = true; call.state = "ended"; call.endReason = reason;
+  holdLastFrame();
+  $("state").textContent = "Call ended";
+  $("state").dataset.state = "ended";
+  $("ended-words").textContent = endWords(reason);
+  for (const id of ["mute", "camera", "record", "end", "typed", "send"]) $(id).disabled = true;
+  setRecording(false);
   if (local) local.getTracks().forEach((t) => t.stop());
   if (pc) pc.close();
-  if (call.id !== null && call.id > 0) showRating();
-}
-
-function showRating() {
   $("rating").style.display = "block";
-  const stars = $("stars");
-  stars.innerHTML = "";
-  for (let n = 1; n <= 5; n++) {
-    const b = document.createElement("button");
-    b.className = "secondary"; b.textContent = "★".repeat(n); b.dataset.rating = n; b.title = `${n} of 5`;
-    b.addEventListener("click", async () => {
-      try { await api(`/calls/${call.id}/rating`, { method: "POST", json: { rating: n } }); $("rated").textContent = "Thank you."; call.rating = n; }
-      catch (err) { showError($("error"), err); }
-    });
-    stars.append(b);
-  }
+  // the controls offer to call again (a fresh page: a new call, a new connection)
+  document.body.classList.remove("in-call");
+  $("start").textContent = `Call ${name} again`;
+  $("start").disabled = false;
+  if (call.id !== null && call.id > 0) stars($("stars"), { id: call.id, user_satisfaction: null }, (rated) => { call.rating = rated.user_satisfaction; $("rated").textContent = "Thank you."; }, (err) => showError($("error"), err));
 }
 
 // Browser stats for the avatar's video, for the curious and for tests.
