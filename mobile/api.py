@@ -6,6 +6,7 @@ expired (log in again), or the server's own message and hint.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,6 +26,7 @@ from mobile.models import (
     User,
     VoiceSample,
 )
+from mobile.words import plain_message
 
 T = TypeVar("T")
 API = ""  # the server mounts its routes at the root (see server/domain/routes.py, server/calls/routes.py)
@@ -43,6 +45,8 @@ _MEDIA_TYPES = {
     ".flac": "audio/flac",
     ".webm": "audio/webm",
 }
+
+log = logging.getLogger(__name__)
 
 
 def normalise_base_url(text: str) -> str:
@@ -228,7 +232,15 @@ class ApiClient:
             raise SessionExpired("Your session has expired. Please log in again.")
         if response.status_code >= 400:
             message, hint = _error_text(response)
-            raise ApiError(message, status=response.status_code, hint=hint)
+            log.info(
+                "%s %s -> %s: %s (%s)",
+                response.request.method,
+                response.request.url.path,
+                response.status_code,
+                message,
+                hint,
+            )
+            raise ApiError(plain_message(response.status_code, message, hint), status=response.status_code)
         return response
 
 

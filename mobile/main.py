@@ -23,6 +23,7 @@ from mobile.api import ApiClient
 from mobile.errors import AppError
 from mobile.models import Avatar, CallRecord
 from mobile.prefs import Prefs, load_prefs, prefs_path, save_prefs
+from mobile.rtc.thread import MediaThread
 from mobile.screens import SCREENS
 from mobile.ui.widgets import BG
 
@@ -44,6 +45,13 @@ class MemoriaApp(App):
         self._tasks: set[asyncio.Task[Any]] = set()
         self.last_call_id: int | None = None
         self.current_call: CallRecord | None = None
+        self._media: MediaThread | None = None
+
+    def media_thread(self) -> MediaThread:
+        """The thread calls run their media on (started with the first call, kept for the next)."""
+        if self._media is None or not self._media.alive:
+            self._media = MediaThread()
+        return self._media
 
     def build(self) -> ScreenManager:
         Window.clearcolor = BG
@@ -139,6 +147,8 @@ class MemoriaApp(App):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._replace_api(None)
+        if self._media is not None:
+            self._media.stop()
 
     def on_start(self) -> None:
         if platform == "android":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +38,9 @@ class CallOptions:
     reconnect_attempts: int = 3
     reconnect_delay_s: float = 1.0
     disconnected_grace_s: float = 4.0
+    # the server sends audio (silence too) every 20 ms: none for this long means the connection is
+    # dead even if ICE has not noticed yet (its consent checks take ~30 s)
+    media_timeout_s: float = 4.0
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -69,6 +73,7 @@ class CallClient:
         self._channel: object | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._watchdog: asyncio.Task[None] | None = None
+        self._media_watch: asyncio.Task[None] | None = None
         self._jobs: set[asyncio.Task[None]] = set()  # redials; cancelled by hang_up
         self._closed = False
 
@@ -108,7 +113,8 @@ class CallClient:
             return
         self._closed = True
         current = asyncio.current_task()
-        for job in [j for j in (*self._jobs, self._watchdog) if j is not None and j is not current]:
+        watchers = (*self._jobs, self._watchdog, self._media_watch)
+        for job in [j for j in watchers if j is not None and j is not current]:
             await drain(job)  # a redial in flight must not open a new connection after this
         try:
             if self.call_id is not None:
@@ -143,6 +149,7 @@ class CallClient:
         raise CallFailed(last.message if last else "The call could not be connected.")
 
     async def _connect(self) -> None:
+        self.audio.last_audio_at = None  # a new connection: nothing heard on it yet
         config = RTCConfiguration(iceServers=[RTCIceServer(urls=url) for url in self.options.ice_servers])
         pc = RTCPeerConnection(config)
         self._pc = pc
@@ -182,6 +189,8 @@ class CallClient:
         state = pc.connectionState
         if state == "connected":
             self._emit(Connection("connected"))
+            if self._media_watch is None or self._media_watch.done():
+                self._media_watch = asyncio.ensure_future(self._watch_media(pc))
         elif state == "failed":
             self._job(self._reconnect("connection failed"))
         elif state == "disconnected" and self._watchdog is None:
@@ -200,6 +209,19 @@ class CallClient:
                 await self._reconnect("connection lost")
         finally:
             self._watchdog = None
+
+    async def _watch_media(self, pc: RTCPeerConnection) -> None:
+        """Redial when the avatar's audio stops arriving (after it once did) on this connection."""
+        timeout = self.options.media_timeout_s
+        started = time.monotonic()
+        while pc is self._pc and not self._closed:
+            await asyncio.sleep(min(1.0, timeout / 4))
+            heard = self.audio.last_audio_at
+            silent_for = time.monotonic() - (heard if heard is not None else started)
+            if pc is self._pc and silent_for > (timeout if heard is not None else 3 * timeout):
+                log.warning("no audio from the server for %.1f s: redialling", silent_for)
+                self._job(self._reconnect("no media"))
+                return
 
     async def _reconnect(self, why: str) -> None:
         if self._closed:

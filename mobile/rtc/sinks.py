@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Protocol
 
 import av
@@ -32,11 +33,13 @@ class AudioOutput(Protocol):
 
 
 class NullAudioOutput:
-    """Counts what would have been played (no speaker, or tests)."""
+    """Counts what would have been played (no speaker, or tests); `missing` when it stands in for
+    a speaker that could not be opened (the call screen then says so)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, missing: str = "") -> None:
         self.samples = 0
         self.peak = 0
+        self.missing = missing
 
     def write(self, pcm: bytes) -> None:
         data = np.frombuffer(pcm, dtype=np.int16)
@@ -76,6 +79,7 @@ class AudioSink:
     def __init__(self, output: AudioOutput) -> None:
         self.output = output
         self.samples = 0
+        self.last_audio_at: float | None = None  # monotonic time of the newest audio frame
         self._resampler = av.AudioResampler(format="s16", layout="mono", rate=PLAYBACK_RATE)
 
     async def run(self, track: MediaStreamTrack) -> None:
@@ -87,6 +91,7 @@ class AudioSink:
                 return
             if not isinstance(frame, av.AudioFrame):
                 continue
+            self.last_audio_at = time.monotonic()
             for out in self._resampler.resample(frame):
                 pcm = out.to_ndarray().tobytes()
                 self.samples += out.samples
@@ -107,7 +112,7 @@ def default_audio_output() -> AudioOutput:
         return SoundDeviceOutput(PLAYBACK_RATE)
     except Exception as exc:  # noqa: BLE001 - no PortAudio or no device: the call still works, silently
         log.warning("no speaker (%s); avatar audio will not be heard", exc)
-        return NullAudioOutput()
+        return NullAudioOutput(missing=str(exc) or type(exc).__name__)
 
 
 async def drain(task: asyncio.Task[None] | None) -> None:

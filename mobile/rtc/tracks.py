@@ -76,6 +76,7 @@ class MicTrack(MediaStreamTrack):
         self.on_level = on_level
         self.source_ended = source is None
         self.level = 0.0
+        self.sent = 0  # frames handed to the connection (50 a second when nothing starves it)
         self._resampler = av.AudioResampler(
             format="s16", layout="mono", rate=AUDIO_RATE, frame_size=int(AUDIO_RATE * AUDIO_PTIME)
         )
@@ -93,6 +94,7 @@ class MicTrack(MediaStreamTrack):
         frame.time_base = fractions.Fraction(1, AUDIO_RATE)
         await self._pacer.wait_until(self._pts / AUDIO_RATE)
         self._pts += frame.samples
+        self.sent += 1
         self.level = frame_level(frame)
         if self.on_level is not None:
             self.on_level(self.level)

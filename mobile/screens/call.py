@@ -1,11 +1,13 @@
 """The call: the avatar filling the screen, our camera small, captions, state, emotion, controls.
 
-The screen owns one CallClient while it is shown; every call event lands in `on_call_event`,
-which only sets properties (the KV rules do the drawing).
+The screen owns one call while it is shown. Its media runs on the app's media thread
+(mobile/rtc/thread.py), so a busy screen cannot starve it; every call event comes back to the UI
+thread into `on_call_event`, which only sets properties (the KV rules do the drawing).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 from typing import Any
@@ -29,17 +31,25 @@ from mobile.rtc.events import (
 )
 from mobile.rtc.media import media_spec, open_source
 from mobile.rtc.sinks import AudioOutput, default_audio_output
+from mobile.rtc.thread import ThreadedCall, UiFrames, UiLoopApi, ui_events
 from mobile.rtc.tracks import CameraTrack, MicTrack
 from mobile.screens.base import BaseScreen
 
 Builder.load_file(str(Path(__file__).with_name("call.kv")))
 
-STATE_LABELS = {"listening": "Listening", "thinking": "Thinking…", "speaking": "Speaking", "idle": "Here"}
+STATE_LABELS = {
+    "listening": "Listening",
+    "thinking": "Thinking…",
+    "speaking": "Speaking",
+    "idle": "Here",
+    "ready": "Getting ready…",
+}
 STATE_COLORS = {
     "listening": (0.30, 0.70, 0.45, 0.9),
     "thinking": (0.85, 0.65, 0.20, 0.9),
     "speaking": (0.36, 0.62, 0.90, 0.9),
     "idle": (0.3, 0.3, 0.3, 0.8),
+    "ready": (0.3, 0.3, 0.3, 0.8),
 }
 CONNECTION_TEXT = {
     "connecting": "Connecting…",
@@ -62,10 +72,13 @@ class CallScreen(BaseScreen):
     camera_on = BooleanProperty(False)
     has_camera = BooleanProperty(False)
     recording = BooleanProperty(False)
+    can_redial = BooleanProperty(False)  # the call was lost for good: offer to call again
+    audio_warning = StringProperty("")  # no speaker: said on screen, not only in the log
+    typed = StringProperty("")
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.client: CallClient | None = None
+        self.client: ThreadedCall | None = None
         self.audio_output: AudioOutput | None = None
         self.events: list[CallEvent] = []
 
@@ -82,7 +95,8 @@ class CallScreen(BaseScreen):
         self.state, self.state_text, self.emotion = "idle", "Connecting", ""
         self.user_caption = self.avatar_caption = self.crisis_text = ""
         self.connection_text = CONNECTION_TEXT["connecting"]
-        self.muted = self.recording = False
+        self.muted = self.recording = self.can_redial = False
+        self.audio_warning = ""
         self.events = []
         self.ids.remote.clear()
         self.ids.local.clear()
@@ -97,31 +111,41 @@ class CallScreen(BaseScreen):
         except AppError as exc:
             self.connection_text = exc.message
             return
+        remote, preview = UiFrames(self.ids.remote), UiFrames(self.ids.local)
+        self._preview_frames = preview
         camera = CameraTrack(camera_source, on_preview=self._preview) if camera_source is not None else None
         self.has_camera = self.camera_on = camera is not None
         self.audio_output = audio_output or default_audio_output()
-        self.client = CallClient(
-            self.api,
+        missing = getattr(self.audio_output, "missing", "")
+        if missing:
+            self.audio_warning = (
+                f"No sound output found: you will not hear {self.avatar_name}. Check the speaker or headphones."
+            )
+        media = self.app.media_thread()
+        client = CallClient(
+            UiLoopApi(self.api, asyncio.get_running_loop()),
             avatar_id,
             mic=mic,
             camera=camera,
-            video_target=self.ids.remote,
+            video_target=remote,
             audio_output=self.audio_output,
-            on_event=self.on_call_event,
+            on_event=ui_events(self.on_call_event),
             options=options,
         )
+        self.client = ThreadedCall(media, client)
         self.app.last_call_id = None
         try:
             await self.client.start()
             self.app.last_call_id = self.client.call_id
         except AppError as exc:
             self.connection_text = f"{exc.message}\nCheck that the server is running and reachable, then try again."
+            self.can_redial = True
             await self.hang_up("connect_failed")
             if isinstance(exc, SessionExpired):
                 self.app.session_expired(exc.message)
 
-    def _preview(self, frame: av.VideoFrame) -> None:
-        self.ids.local.show(frame.to_ndarray(format="rgb24"))
+    def _preview(self, frame: av.VideoFrame) -> None:  # on the media thread
+        self._preview_frames.show(frame.to_ndarray(format="rgb24"))
 
     def on_call_event(self, event: CallEvent) -> None:
         self.events.append(event)
@@ -143,9 +167,13 @@ class CallScreen(BaseScreen):
             self.crisis_text = f"{event.message}\n{lines}".strip()
         elif isinstance(event, Connection):
             if event.status == "connected" and self.state_text == "Connecting":
-                self.state_text = "Listening"
-                self.state_color = list(STATE_COLORS["listening"])
-            self.connection_text = CONNECTION_TEXT.get(event.status, event.detail or event.status)
+                self.state_text = f"{self.avatar_name} is getting ready…"
+                self.state_color = list(STATE_COLORS["ready"])
+            if event.status == "failed":
+                self.connection_text = "The call was lost and could not be reconnected."
+                self.can_redial = True
+            else:
+                self.connection_text = CONNECTION_TEXT.get(event.status, "")
             if self.client is not None and self.client.call_id is not None:
                 self.app.last_call_id = self.client.call_id
         elif isinstance(event, CallInfo):
@@ -170,6 +198,21 @@ class CallScreen(BaseScreen):
         if self.client is not None:
             self.recording = not self.recording
             self.app.spawn(self.client.set_recording(self.recording))
+
+    def send_typed(self, text: str) -> None:
+        """What the person typed instead of speaking: said to the avatar like a spoken turn."""
+        text = " ".join(text.split())
+        if text and self.client is not None:
+            self.client.send({"type": "say", "text": text[:1000]})
+            self.typed = ""
+
+    def redial(self) -> None:
+        """Call the same person again after a lost call."""
+        self.app.spawn(self._redial())
+
+    async def _redial(self) -> None:
+        await self.hang_up("redial")
+        self.refresh()
 
     def end_call(self) -> None:
         self.app.spawn(self._end_and_rate())

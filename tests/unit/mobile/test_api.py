@@ -77,22 +77,38 @@ async def test_log_in_then_create_and_list_avatars(api: ApiClient, server: FakeS
 
 
 async def test_wrong_password_is_not_a_session_problem(api: ApiClient) -> None:
-    with pytest.raises(ApiError, match="wrong email or password") as info:
+    with pytest.raises(ApiError, match="Wrong email or password.") as info:
         await api.login("me@example.org", "nope")
     assert info.value.status == 401
 
 
 async def test_server_message_and_hint_reach_the_person(api: ApiClient) -> None:
     await api.login("me@example.org", "correct horse")
-    with pytest.raises(ApiError, match=r"consent is required \(tick the box\)"):
+    with pytest.raises(ApiError, match=r"^Consent is required\. Tick the box\.$"):
         await api.create_avatar(AvatarDraft(name="Rose", relationship="my grandmother"))
+
+
+async def test_developer_text_from_the_server_never_reaches_the_screen(api: ApiClient, server: FakeServer) -> None:
+    from mobile.words import plain_message
+
+    assert plain_message(404, "Rose has no photo yet", "upload one: POST /avatars/2/photos") == "Rose has no photo yet."
+    assert plain_message(400, "invalid request: password: Expected `str` of length >= 8", "see /schema") == (
+        "Please choose a password of at least 8 characters that is not easy to guess."
+    )
+    assert plain_message(400, "email: Expected `str` matching regex '^[^@]+@[^@]+$'", None).startswith(
+        "Please check the email"
+    )
+    assert (
+        plain_message(503, "Traceback (most recent call last)", None)
+        == "Memoria is busy or restarting. Please try again in a moment."
+    )
 
 
 async def test_upload_sends_the_file_as_multipart(api: ApiClient, tmp_path: Path) -> None:
     await api.login("me@example.org", "correct horse")
     photo = tmp_path / "face.jpg"
     photo.write_text("not really a jpeg")
-    with pytest.raises(ApiError, match="this is not a photo") as info:
+    with pytest.raises(ApiError, match="This is not a photo.") as info:
         await api.upload_photo(1, photo)
     assert info.value.status == 415
 

@@ -154,3 +154,23 @@ async def test_hanging_up_during_a_redial_leaves_no_connection(fake_server: Fake
     await asyncio.sleep(1.2)  # past the moment the answer would have arrived
     assert client.connection_state == "closed" and client.call_ids == [101]
     assert screen.of(CallEnded) == [CallEnded("user_hangup")]
+
+
+async def test_a_dead_connection_is_noticed_within_seconds_and_redialled(fake_server: FakeCallServer) -> None:
+    """The server's audio stops (a dead path ICE has not noticed: its consent checks take ~30 s)."""
+    screen = Screen()
+    client = make_client(fake_server, screen, media_timeout_s=1.0)
+    await client.start()
+    try:
+        await until(lambda: client.audio.last_audio_at is not None)
+        for transceiver in fake_server.peers[0].getTransceivers():
+            if transceiver.kind == "audio":
+                transceiver.sender.replaceTrack(None)  # nothing more arrives on this connection
+        started = asyncio.get_running_loop().time()
+        await until(lambda: Connection("reconnecting", "no media") in screen.events, timeout=5)
+        assert asyncio.get_running_loop().time() - started < 3
+        await until(lambda: client.call_ids == [101, 102])
+        assert fake_server.ended == [101]
+        await until(lambda: client.audio.last_audio_at is not None)  # the new connection has sound
+    finally:
+        await client.hang_up()

@@ -171,6 +171,31 @@ class ScreenCase(GraphicUnitTest):
         screen.on_call_event(Connection("reconnecting", "network changed"))
         assert "Reconnecting" in screen.connection_text
 
+    def test_call_lost_no_speaker_and_typing(self) -> None:
+        screen = CallScreen()
+        screen._reset("Rose")
+        assert screen.ids.redial.opacity == 0 and not screen.can_redial
+        screen.on_call_event(Connection("connected"))
+        assert screen.state_text == "Rose is getting ready…"  # until her first state arrives
+        screen.on_call_event(Connection("failed", "The call could not be connected."))
+        screen.audio_warning = "No sound output found: you will not hear Rose. Check the speaker or headphones."
+        self.show(screen, PHONE, "call_lost_phone")
+        assert screen.can_redial and screen.ids.redial.text == "Call Rose again" and screen.ids.redial.opacity == 1
+        assert "could not be reconnected" in screen.connection_text
+        assert screen.ids.audio_warning.opacity == 1
+
+        sent: list[dict[str, object]] = []
+
+        class Client:  # what the screen holds during a call
+            def send(self, message: dict[str, object]) -> None:
+                sent.append(message)
+
+        screen.client = Client()  # type: ignore[assignment]
+        screen.ids.typed.text = "  I miss   you  "
+        screen.send_typed(screen.ids.typed.text)
+        assert sent == [{"type": "say", "text": "I miss you"}] and screen.typed == ""
+        screen.client = None
+
     def test_rating(self) -> None:
         screen = RatingScreen()
         self.show(screen, PHONE, "rating_phone")
