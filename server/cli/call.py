@@ -67,7 +67,8 @@ async def run(options: dict[str, Any]) -> dict[str, Any]:
         else:
             raise click.UsageError("give --avatar NAME, or --photo FILE and --sheet FILE (and --voice FILE)")
         background = None
-        if sessionmaker is not None and options.get("renders", True):  # a slow animator renders the sentences afterwards
+        # a stored avatar: a face engine too slow to be live renders what was said afterwards
+        if sessionmaker is not None and options.get("renders", True):
             from server.renders.background import BackgroundRenders
             from server.renders.cache import DbRenderStore
 
