@@ -223,6 +223,14 @@ async def test_their_page_edits_details_voice_and_memories_and_removes_them(
     await page.wait_for("document.querySelectorAll('#samples li').length === 2", timeout=30)
     samples = await api_get(server, token, f"/avatars/{avatar_id}/voice-samples")
     assert samples[-1]["original_name"].endswith(".webm") and samples[-1]["duration_s"] >= 4
+    # how the voice sounds now: a sentence spoken by the voice a call would use
+    await page.click("#hear-voice")
+    heard = await page.wait_for(
+        "(() => { const a = document.querySelector('#voice-preview');"
+        " return !a.hidden && a.readyState >= 1 && a.duration > 0.5 ? a.duration : null; })()",
+        timeout=30,
+    )
+    assert heard > 0.5
     state = await page.evaluate("document.querySelector('#voice-state').textContent")
     assert "Ann" in state and "2 recordings" in state
     await no_developer_text(page)

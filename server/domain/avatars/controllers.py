@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from litestar import Controller, delete, get, patch, post, put
 from litestar.params import FromPath, JSONBody
+from litestar.response import Response
 
-from server.deps import AppSettings, AppStorage, Calls, CurrentUser, DbSession, Media, OwnedAvatar
+from server.deps import AppRuntime, AppSettings, AppStorage, Calls, CurrentUser, DbSession, Media, OwnedAvatar
 from server.domain.avatars import services, texts
 from server.domain.avatars.schemas import (
     AvatarCreate,
@@ -45,6 +46,19 @@ class AvatarController(Controller):
     ) -> AvatarRead:
         avatar = await services.update(db_session, avatar, data, media)
         return await services.avatar_read(db_session, avatar, media)
+
+    @get(
+        "/{avatar_id:int}/voice/preview",
+        summary="Hear the avatar's voice: one sentence as a call would speak it (WAV)",
+        media_type="audio/wav",
+    )
+    async def voice_preview(
+        self, avatar: OwnedAvatar, db_session: DbSession, storage: AppStorage, runtime: AppRuntime
+    ) -> Response[bytes]:
+        from server.domain.avatars.preview import preview_wav
+
+        wav = await preview_wav(db_session, storage, avatar, runtime.registry, runtime.pool)
+        return Response(wav, media_type="audio/wav", headers={"Cache-Control": "private, no-store"})
 
     @delete("/{avatar_id:int}", status_code=204, summary="Delete the avatar with all its rows and files")
     async def remove(

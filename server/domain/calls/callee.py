@@ -36,19 +36,24 @@ async def call_avatar(
         raise BadInput(f"{avatar.name} has no photo yet", hint="add a photo of their face first")
     personality = await session.get(Personality, avatar.id)
     memories = list(await session.scalars(select(Memory.text).where(Memory.avatar_id == avatar.id).order_by(Memory.id)))
-    query = select(VoiceSample.id, VoiceSample.path).where(VoiceSample.avatar_id == avatar.id)
-    samples = list((await session.execute(query.order_by(VoiceSample.id))).all())
     backends = {kind.value: name for kind, name in registry.resolve_all(avatar.backends, strict=False).items()}
-    voice = registry.resolve(BackendKind.VOICE, avatar.backends)
-    learned: dict[str, Any] = voice_profiles.usable_learned(avatar.voice_profile, voice, [i for i, _ in samples])
     return CallAvatar(
         face=face_for(image, storage, avatar.id, size),
         sheet=sheet_for(avatar, personality, memories),
-        voice=VoiceProfile(samples=tuple(storage.resolve(p) for _, p in samples), learned=learned),
+        voice=await voice_for(session, storage, avatar, registry),
         backends=backends,
         avatar_id=avatar.id,
         photo_id=image.id,
     )
+
+
+async def voice_for(session: AsyncSession, storage: Storage, avatar: Avatar, registry: Registry) -> VoiceProfile:
+    """The avatar's samples and what its voice backend (and only it) learned from them."""
+    query = select(VoiceSample.id, VoiceSample.path).where(VoiceSample.avatar_id == avatar.id)
+    samples = list((await session.execute(query.order_by(VoiceSample.id))).all())
+    voice = registry.resolve(BackendKind.VOICE, avatar.backends)
+    learned: dict[str, Any] = voice_profiles.usable_learned(avatar.voice_profile, voice, [i for i, _ in samples])
+    return VoiceProfile(samples=tuple(storage.resolve(p) for _, p in samples), learned=learned)
 
 
 def sheet_for(avatar: Avatar, personality: Personality | None, memories: list[str]) -> PersonaSheet:

@@ -124,6 +124,27 @@ async function addRecordings(files) {
   await refreshVoice();
 }
 
+// What a call would sound like: a sentence in the voice as it is now (learned or not yet).
+$("hear-voice").addEventListener("click", async () => {
+  fail(null);
+  const button = $("hear-voice");
+  button.disabled = true; button.textContent = "Preparing…";
+  try {
+    const response = await fetch(`${base}/voice/preview`, { credentials: "same-origin" });
+    if (!response.ok) throw new Error(`preview ${response.status}`);
+    const player = $("voice-preview");
+    if (player.src) URL.revokeObjectURL(player.src);
+    player.src = URL.createObjectURL(await response.blob());
+    player.hidden = false;
+    await player.play().catch(() => {});
+  } catch (err) {
+    console.warn(err);
+    fail(new Error("Their voice could not be played just now. Please try again."));
+  } finally {
+    button.disabled = false; button.textContent = "Hear how they sound";
+  }
+});
+
 $("voice-file").addEventListener("change", async (e) => { await addRecordings([...e.target.files]); e.target.value = ""; });
 
 // Recording in the page: the microphone through MediaRecorder (WebM/Opus), with a level meter.
