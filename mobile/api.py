@@ -185,6 +185,13 @@ class ApiClient:
         body = {"sdp": sdp, "type": sdp_type, "record": record}
         return await self._json("POST", f"{API}/avatars/{avatar_id}/calls", CallAnswer, json=body)
 
+    async def ice_servers(self) -> list[dict[str, str]]:
+        """The STUN/TURN servers the server's own peer uses ({urls, username?, credential?}), so a
+        call from outside the house can be relayed."""
+        response = await self._request("GET", f"{API}/calls/ice")
+        servers = response.json().get("ice_servers", [])
+        return [s for s in servers if isinstance(s, dict) and isinstance(s.get("urls"), str)]
+
     async def end_call(self, call_id: int) -> CallRecord:
         """Hang up; the server closes the call row (it records its own reason, "hung up")."""
         return await self._json("POST", f"{API}/calls/{call_id}/end", CallRecord)

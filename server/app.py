@@ -18,6 +18,7 @@ from server.http.bodies import strict_json_body
 from server.http.errors import EXCEPTION_HANDLERS
 from server.http.headers import body_deadline, security_headers
 from server.http.openapi import document_errors
+from server.lan.routes import ROUTES as LAN_ROUTES
 from server.registry import Registry
 from server.runtime import Runtime
 from server.settings import Settings, load_settings
@@ -41,7 +42,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
                 del app.state.runtime
 
     app = Litestar(
-        route_handlers=[*DOMAIN_ROUTES, *WEB_ROUTES],
+        route_handlers=[*DOMAIN_ROUTES, *LAN_ROUTES, *WEB_ROUTES],
         lifespan=[lifespan],
         state=State({"settings": settings}),
         dependencies=DEPENDENCIES,

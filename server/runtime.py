@@ -11,6 +11,7 @@ database closes.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,6 +23,7 @@ from server.backup.schedule import NightlyBackups
 from server.domain.accounts.throttle import LoginThrottle
 from server.domain.calls.manager import CallManager
 from server.domain.media.preparation import MediaPreparer
+from server.lan.service import LanService, lan_service
 from server.pool import BackendPool
 from server.registry import Registry
 from server.renders.background import BackgroundRenders
@@ -47,6 +49,7 @@ class Runtime:
     media: MediaPreparer
     login_throttle: LoginThrottle
     backups: NightlyBackups | None = None  # with [backup] folder set
+    lan: LanService | None = None  # with [lan] enabled (memoria serve --lan): https for the home network
 
     @classmethod
     @asynccontextmanager
@@ -78,8 +81,9 @@ class Runtime:
         media = MediaPreparer(sessionmaker=sessionmaker, storage=storage, registry=registry, pool=pool)
         throttle = LoginThrottle(sessionmaker)
         backups = nightly_backups(settings)
+        lan = await asyncio.to_thread(lan_service, settings)
         runtime = cls(
-            settings, registry, storage, engine, sessionmaker, pool, background, calls, media, throttle, backups
+            settings, registry, storage, engine, sessionmaker, pool, background, calls, media, throttle, backups, lan
         )
         if backups is not None:
             backups.start()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -47,6 +47,17 @@ class BackupSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     keep_weekly: int = 4
 
 
+class LanSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """https for phones and tablets at home (`[lan]` in memoria.toml, or `memoria serve --lan`)."""
+
+    enabled: bool = False
+    host: str = "0.0.0.0"  # noqa: S104 - the point is to be reachable from the home network
+    port: int = 8443
+    names: tuple[str, ...] = ()  # more host names the certificate should carry (e.g. "memoria.home")
+    cert_file: Path | None = None  # your own certificate (and key) instead of Memoria's local CA
+    key_file: Path | None = None
+
+
 class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     data_dir: Path = Path("data")
     database_url: str = ""  # empty: an SQLite file in data_dir
@@ -56,10 +67,14 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     port: int = 8000
     token_ttl_hours: int = 24 * 30
     ice_servers: tuple[str, ...] = ()  # e.g. ("stun:stun.example.org:3478",); none: LAN only
+    # "relay": clients send media only through the TURN servers in ice_servers (networks that block
+    # direct connections); "all": direct when possible, TURN when not
+    ice_transport_policy: Literal["all", "relay"] = "all"
     loopback_only: bool = False  # tests: offer only 127.0.0.1 candidates
     limits: Limits = Limits()
     calls: CallLimits = CallLimits()
     backup: BackupSettings = BackupSettings()
+    lan: LanSettings = LanSettings()
     trusted_proxies: tuple[str, ...] = ()  # addresses whose X-Forwarded-For is believed (a reverse proxy)
 
     @property
@@ -88,7 +103,7 @@ def load_settings(config_file: Path | None = None, env: dict[str, str] | None = 
         if not key.startswith(ENV_PREFIX) or key == ENV_PREFIX + "CONFIG":
             continue
         name = key[len(ENV_PREFIX) :].lower()
-        if name in fields and name not in ("limits", "calls"):
+        if name in fields and name not in ("limits", "calls", "backup", "lan"):
             raw[name] = _from_env(value, name)
     if "DATABASE_URL" in env and ENV_PREFIX + "DATABASE_URL" not in env:
         raw["database_url"] = env["DATABASE_URL"]

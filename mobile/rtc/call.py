@@ -150,7 +150,7 @@ class CallClient:
 
     async def _connect(self) -> None:
         self.audio.last_audio_at = None  # a new connection: nothing heard on it yet
-        config = RTCConfiguration(iceServers=[RTCIceServer(urls=url) for url in self.options.ice_servers])
+        config = RTCConfiguration(iceServers=await self._ice_servers())
         pc = RTCPeerConnection(config)
         self._pc = pc
         channel = pc.createDataChannel(DATA_CHANNEL)
@@ -170,6 +170,23 @@ class CallClient:
         answer = await self.api.offer(self.avatar_id, pc.localDescription.sdp, pc.localDescription.type)
         self.call_ids.append(answer.call_id)
         await pc.setRemoteDescription(RTCSessionDescription(sdp=answer.sdp, type=answer.type))
+
+    async def _ice_servers(self) -> list[RTCIceServer]:
+        """The configured servers, else the server's own list (GET /calls/ice: TURN for calls from
+        outside the house); none if it cannot be had (a call at home needs none)."""
+        if self.options.ice_servers:
+            return [RTCIceServer(urls=url) for url in self.options.ice_servers]
+        fetch = getattr(self.api, "ice_servers", None)
+        if fetch is None:
+            return []
+        try:
+            entries = await fetch()
+        except AppError as exc:
+            log.info("no ICE servers from the server: %s", exc.message)
+            return []
+        return [
+            RTCIceServer(urls=e["urls"], username=e.get("username"), credential=e.get("credential")) for e in entries
+        ]
 
     def _on_track(self, track: MediaStreamTrack) -> None:
         sink = self.video.run(track) if track.kind == "video" else self.audio.run(track)

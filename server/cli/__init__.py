@@ -17,6 +17,7 @@ COMMANDS: dict[str, str] = {
     "call": "server.cli.call:command",
     "backup": "server.backup.cli:backup_command",
     "restore": "server.backup.cli:restore_command",
+    "lan": "server.lan.cli:command",
 }
 BENCHES: dict[str, str] = {
     "asr": "server.bench.asr:command",
@@ -34,6 +35,7 @@ HELP: dict[str, str] = {
     "call": "Make a whole call from the command line.",
     "backup": "Back up the database and every file into one archive.",
     "restore": "Restore an archive into an empty instance.",
+    "lan": "How phones and tablets at home reach this server (address, QR code, certificate).",
     "asr": "Word error rate and latency of speech recognition.",
     "voice": "Likeness, intelligibility and speed of the voice.",
     "animator": "Speed, lip sync, identity and stability of the face.",

@@ -4,6 +4,7 @@ driven over the Chrome DevTools Protocol with `websockets` (no Node, no Playwrig
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import base64
 import itertools
 import json
@@ -207,12 +208,17 @@ class Page:
 
 @pytest.fixture
 async def page(workdir: Path) -> AsyncIterator[Page]:
-    import websockets
-
-    assert CHROMIUM is not None
     profile = Path(tempfile.mkdtemp(prefix="chromium-", dir=workdir))
     mic = user_speech_wav(workdir / "user.wav")
-    process = launch_chromium(mic, profile)
+    async with browser(launch_chromium(mic, profile), profile) as tab:
+        yield tab
+
+
+@contextlib.asynccontextmanager
+async def browser(process: subprocess.Popen[bytes], profile: Path) -> AsyncIterator[Page]:
+    """The first tab of a Chromium started with `--user-data-dir=profile`, driven over CDP."""
+    import websockets
+
     try:
         port_file = profile / "DevToolsActivePort"
         deadline = time.monotonic() + 30
@@ -239,13 +245,16 @@ async def page(workdir: Path) -> AsyncIterator[Page]:
             process.kill()
 
 
-def launch_chromium(mic: Path, profile: Path) -> subprocess.Popen[bytes]:
+def launch_chromium(
+    mic: Path, profile: Path, extra: tuple[str, ...] = (), env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     """Headless Chromium whose fake microphone plays `mic` once, with DevTools on 127.0.0.1."""
     assert CHROMIUM is not None
     return subprocess.Popen(
         [
             CHROMIUM,
             *BROWSER_FLAGS,
+            *extra,
             f"--use-file-for-fake-audio-capture={mic}%noloop",
             f"--user-data-dir={profile}",
             "--remote-debugging-port=0",
@@ -255,6 +264,7 @@ def launch_chromium(mic: Path, profile: Path) -> subprocess.Popen[bytes]:
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env=env,
     )
 
 

@@ -50,7 +50,9 @@ class CallController(Controller):
 
     @get("/calls/ice", summary="The ICE servers a client should use (none: LAN or loopback only)")
     async def ice(self, settings: AppSettings, current_user: CurrentUser) -> IceRead:
-        return ice_read(settings.ice_servers, loopback_only=settings.loopback_only)
+        return ice_read(
+            settings.ice_servers, loopback_only=settings.loopback_only, policy=settings.ice_transport_policy
+        )
 
     @post("/calls/{call_id:int}/end", status_code=200, summary="Hang up")
     async def end(

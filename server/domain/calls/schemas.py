@@ -59,9 +59,10 @@ class IceServer(Output, kw_only=True, omit_defaults=True):
 class IceRead(Output, kw_only=True):
     ice_servers: list[IceServer]
     loopback_only: bool
+    ice_transport_policy: str = "all"  # RTCConfiguration.iceTransportPolicy: "all" or "relay" (TURN only)
 
 
-def ice_read(entries: tuple[str, ...], *, loopback_only: bool) -> IceRead:
+def ice_read(entries: tuple[str, ...], *, loopback_only: bool, policy: str = "all") -> IceRead:
     """The same servers the server's peer uses (server.rtc.ice), in the browser's RTCIceServer shape."""
     from server.rtc.ice import rtc_configuration
 
@@ -69,4 +70,4 @@ def ice_read(entries: tuple[str, ...], *, loopback_only: bool) -> IceRead:
         IceServer(urls=str(s.urls), username=s.username, credential=s.credential)
         for s in rtc_configuration(entries).iceServers or []
     ]
-    return IceRead(ice_servers=servers, loopback_only=loopback_only)
+    return IceRead(ice_servers=servers, loopback_only=loopback_only, ice_transport_policy=policy)

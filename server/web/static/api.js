@@ -61,6 +61,30 @@ export function showError(element, error) { element.textContent = error ? String
 
 export const $ = (id) => document.getElementById(id);
 
+// On a plain http address other than this computer's own, browsers refuse the microphone and
+// camera (and a logged-in session): say so on every page, with the https address to use instead.
+async function explainInsecure() {
+  if (window.isSecureContext) return;
+  const banner = document.createElement("div");
+  banner.id = "insecure";
+  banner.className = "insecure";
+  banner.setAttribute("role", "alert");
+  banner.textContent = "This address is not secure, so your browser will not let Memoria use the microphone or camera.";
+  document.body.prepend(banner);
+  try {
+    const lan = await (await fetch("/lan")).json();
+    if (lan.enabled && lan.url) {
+      banner.textContent += " Open the secure address instead: ";
+      const link = document.createElement("a");
+      link.href = lan.url; link.textContent = lan.url;
+      banner.append(link);
+    } else {
+      banner.textContent += " Use Memoria on the computer it runs on, or ask whoever looks after it to set it up for phones.";
+    }
+  } catch { /* the banner's first sentence stands */ }
+}
+explainInsecure();
+
 export function avatarIdFromUrl() {
   const id = Number(new URLSearchParams(location.search).get("avatar"));
   return Number.isInteger(id) && id > 0 ? id : null;

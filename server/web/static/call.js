@@ -106,12 +106,16 @@ function watchConnection(peer) {
 
 async function start() {
   if (call.ended) { location.reload(); return; }  // calling again: a fresh page, a new connection
+  if (!navigator.mediaDevices) {  // an insecure address: the browser has no microphone to give
+    showError($("error"), new Error("This address is not secure, so the browser will not let Memoria use the microphone. Open the secure address shown at the top of the page."));
+    return;
+  }
   $("start").disabled = true; showError($("error"), null);
   document.body.classList.add("in-call");
   show("connecting");
   try {
     const ice = await api("/calls/ice");
-    pc = new RTCPeerConnection({ iceServers: ice.ice_servers });
+    pc = new RTCPeerConnection({ iceServers: ice.ice_servers, iceTransportPolicy: ice.ice_transport_policy || "all" });
     const constraints = { audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true }, video: { width: 320, height: 240 } };
     local = await navigator.mediaDevices.getUserMedia(constraints).catch(() => navigator.mediaDevices.getUserMedia({ audio: constraints.audio }));
     $("self-video").srcObject = local;
@@ -206,6 +210,20 @@ function finish(reason) {
 }
 
 // Browser stats for the avatar's video, for the curious and for tests.
+// How the media travels (for the curious and the tests): "host", "srflx" or "relay" (through TURN).
+window.memoriaRoute = async () => {
+  if (!pc) return null;
+  const stats = await pc.getStats();
+  let route = null;
+  stats.forEach((s) => {
+    if (s.type === "candidate-pair" && s.nominated && s.state === "succeeded") {
+      const local = stats.get(s.localCandidateId);
+      route = local ? local.candidateType : null;
+    }
+  });
+  return route;
+};
+
 window.memoriaVideoStats = async () => {
   if (!pc) return null;
   let out = null;

@@ -50,6 +50,9 @@ class FakeServer:
             return httpx.Response(201, json=avatar)
         if path == "/avatars":
             return httpx.Response(200, json=self.avatars)
+        if path == "/calls/ice":
+            turn = {"urls": "turn:turn.example.org:3478", "username": "memoria", "credential": "s3cret"}
+            return httpx.Response(200, json={"ice_servers": [turn], "loopback_only": False})
         if path.endswith("/photos") and request.method == "POST":
             assert b'name="file"; filename="face.jpg"' in request.content
             return httpx.Response(415, json={"error": "this is not a photo"})
@@ -143,3 +146,23 @@ def test_addresses_people_type(typed: str, url: str) -> None:
 def test_no_address_is_a_clear_error(typed: str) -> None:
     with pytest.raises(ServerUnreachable):
         normalise_base_url(typed)
+
+
+async def test_the_servers_turn_relay_is_used_for_calls(api: ApiClient) -> None:
+    from aiortc import RTCIceServer
+
+    from mobile.rtc.call import CallClient
+    from mobile.rtc.sinks import NullAudioOutput
+    from mobile.rtc.tracks import MicTrack
+
+    await api.login("me@example.org", "correct horse")
+    assert await api.ice_servers() == [
+        {"urls": "turn:turn.example.org:3478", "username": "memoria", "credential": "s3cret"}
+    ]
+    client = CallClient(
+        api, 1, mic=MicTrack(None), camera=None, video_target=None,  # type: ignore[arg-type]
+        audio_output=NullAudioOutput(), on_event=lambda e: None,
+    )  # fmt: skip
+    assert await client._ice_servers() == [
+        RTCIceServer(urls="turn:turn.example.org:3478", username="memoria", credential="s3cret")
+    ]
