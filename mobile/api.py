@@ -7,6 +7,7 @@ expired (log in again), or the server's own message and hint.
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,7 +15,7 @@ from typing import Any, TypeVar
 import httpx
 import msgspec
 
-from mobile.errors import ApiError, ServerUnreachable, SessionExpired
+from mobile.errors import ApiError, ServerUnreachable, SessionExpired, UntrustedCertificate
 from mobile.models import (
     Avatar,
     AvatarDraft,
@@ -76,11 +77,12 @@ class ApiClient:
         timeout: float = 15.0,
         transport: httpx.AsyncBaseTransport | None = None,
         on_session_expired: Callable[[], None] | None = None,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         self.base_url = normalise_base_url(base_url)
         self.token = token
         self.on_session_expired = on_session_expired
-        self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, transport=transport)
+        self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, transport=transport, verify=verify)
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -227,6 +229,14 @@ class ApiClient:
         except httpx.TimeoutException as exc:
             raise ServerUnreachable(
                 f"The server at {self.base_url} did not answer in time. Check your connection."
+            ) from exc
+        except httpx.ConnectError as exc:
+            if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+                raise UntrustedCertificate(
+                    f"The server at {self.base_url} has a certificate this phone does not trust."
+                ) from exc
+            raise ServerUnreachable(
+                f"Cannot reach the server at {self.base_url}. Check the address and your network."
             ) from exc
         except httpx.TransportError as exc:
             raise ServerUnreachable(

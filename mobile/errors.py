@@ -30,3 +30,7 @@ class ApiError(AppError):
 
 class CallFailed(AppError):
     """The call could not be set up or was lost and could not be recovered."""
+
+
+class UntrustedCertificate(AppError):
+    """The server's https certificate is not one this phone trusts (yet)."""

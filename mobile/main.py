@@ -13,14 +13,15 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from kivy.app import App
 from kivy.core.window import Window
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 from kivy.utils import platform
 
-from mobile.api import ApiClient
-from mobile.errors import AppError
+from mobile.api import ApiClient, normalise_base_url
+from mobile.errors import AppError, UntrustedCertificate
 from mobile.models import Avatar, CallRecord
 from mobile.prefs import Prefs, load_prefs, prefs_path, save_prefs
 from mobile.rtc.thread import MediaThread
@@ -78,22 +79,53 @@ class MemoriaApp(App):
 
     # -- session -------------------------------------------------------------------------
     def _client(self, server_url: str, token: str | None = None) -> ApiClient:
-        return ApiClient(server_url, token=token)
+        from mobile.trust import context_for
 
-    async def log_in(self, server_url: str, email: str, password: str, *, register: bool = False) -> None:
-        """Log in (registering first if asked), remember the server and token, open the gallery."""
-        api = self._client(server_url)
+        pinned = self.prefs.pinned.get(normalise_base_url(server_url))
+        return ApiClient(server_url, token=token, verify=context_for(pinned) if pinned else True)
+
+    async def log_in(
+        self, server_url: str, email: str, password: str, *, register: bool = False, expected_ca: str = ""
+    ) -> None:
+        """Log in (registering first if asked), remember the server and token, open the gallery.
+
+        A home server whose certificate this phone does not trust yet is trusted on first use
+        (its authority checked against `expected_ca`, the fingerprint it announced, when found on
+        the network) and pinned; one that later shows another certificate is refused.
+        """
+        from mobile.trust import CertificateChanged, fetch_authority
+
+        url = normalise_base_url(server_url)
+        pinned = dict(self.prefs.pinned)
+        api = self._client(url)
         try:
-            if register:
-                await api.register(email, password)
-            token = await api.login(email, password)
+            try:
+                token = await self._sign_in(api, email, password, register)
+            except UntrustedCertificate:
+                await api.aclose()
+                if url in pinned:
+                    raise CertificateChanged(
+                        "This server's certificate changed since this phone first connected. If Memoria was not "
+                        "reinstalled there, someone may be pretending to be it. To trust it again, ask whoever "
+                        "looks after it, then forget the server in the app's settings."
+                    ) from None
+                pinned[url] = await fetch_authority(url, expected_ca)
+                self.prefs = msgspec.structs.replace(self.prefs, pinned=pinned)
+                api = self._client(url)
+                token = await self._sign_in(api, email, password, register)
         except BaseException:
             await api.aclose()
             raise
         await self._replace_api(api)
-        self.prefs = Prefs(server_url=api.base_url, email=email, token=token)
+        self.prefs = Prefs(server_url=api.base_url, email=email, token=token, pinned=pinned)
         save_prefs(self._prefs_file, self.prefs)
         self.go("gallery")
+
+    @staticmethod
+    async def _sign_in(api: ApiClient, email: str, password: str, register: bool) -> str:
+        if register:
+            await api.register(email, password)
+        return await api.login(email, password)
 
     async def log_out(self) -> None:
         api = self.api
@@ -104,13 +136,13 @@ class MemoriaApp(App):
             pass  # the token is forgotten here either way
         finally:
             await self._replace_api(None)
-            self.prefs = Prefs(server_url=self.prefs.server_url, email=self.prefs.email)
+            self.prefs = msgspec.structs.replace(self.prefs, token="")
             save_prefs(self._prefs_file, self.prefs)
             self.go("login")
 
     def session_expired(self, message: str) -> None:
         """The server refused our token: back to the login screen with the reason shown."""
-        self.prefs = Prefs(server_url=self.prefs.server_url, email=self.prefs.email)
+        self.prefs = msgspec.structs.replace(self.prefs, token="")
         save_prefs(self._prefs_file, self.prefs)
         self.go("login")
         self.root.get_screen("login").say(message, error=True)

@@ -17,6 +17,8 @@ class Prefs(msgspec.Struct):
     server_url: str = "http://127.0.0.1:8000"
     email: str = ""
     token: str = ""
+    # https servers trusted on first use: base URL -> the certificate authority (PEM) they showed
+    pinned: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 def prefs_path(default_dir: str) -> Path:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from kivy.lang import Builder
+from kivy.properties import BooleanProperty
 
 from mobile.errors import AppError
 from mobile.screens.base import BaseScreen
@@ -33,6 +36,18 @@ Builder.load_string("""
                 label: 'Server address'
                 hint: 'e.g. 192.168.1.20:8000'
                 text: app.prefs.server_url
+            TouchButton:
+                id: find
+                text: 'Looking for Memoria at home…' if root.searching else 'Find Memoria at home'
+                tint: 0.25, 0.27, 0.32, 1
+                disabled: root.searching or root.busy
+                on_release: root.find()
+            BoxLayout:
+                id: found
+                orientation: 'vertical'
+                size_hint_y: None
+                height: self.minimum_height
+                spacing: dp(8)
             Field:
                 id: email
                 label: 'Email'
@@ -60,6 +75,41 @@ Builder.load_string("""
 
 
 class LoginScreen(BaseScreen):
+    searching = BooleanProperty(False)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.announced: dict[str, str] = {}  # server URL found on the network -> its CA fingerprint
+
+    def find(self) -> None:
+        """List the Memoria servers announcing themselves on this network; a tap picks one."""
+        self.app.spawn(self._find())
+
+    async def _find(self) -> None:
+        from mobile.discovery import find_servers
+        from mobile.ui.widgets import TouchButton
+
+        self.searching = True
+        try:
+            servers = await find_servers()
+        except Exception:  # no multicast on this network: typing the address still works
+            servers = []
+        finally:
+            self.searching = False
+        box = self.ids.found
+        box.clear_widgets()
+        for server in servers:
+            self.announced[server.url] = server.ca_fingerprint
+            button = TouchButton(text=f"{server.name}  ({server.url.removeprefix('https://')})", size_hint_y=None)
+            button.bind(on_release=lambda _b, url=server.url: self._pick(url))
+            box.add_widget(button)
+        if not servers:
+            self.say("No Memoria found on this network. Type its address (it is shown on the computer running it).")
+
+    def _pick(self, url: str) -> None:
+        self.ids.server.text = url
+        self.say("")
+
     def refresh(self) -> None:
         self.ids.server.text = self.app.prefs.server_url
         self.ids.email.text = self.app.prefs.email
@@ -78,7 +128,9 @@ class LoginScreen(BaseScreen):
 
     async def _submit(self, email: str, password: str, register: bool) -> None:
         try:
-            await self.app.log_in(self.ids.server.text, email, password, register=register)
+            server = self.ids.server.text.strip().rstrip("/")
+            expected = self.announced.get(server, "")
+            await self.app.log_in(server, email, password, register=register, expected_ca=expected)
         except AppError:
             self.ids.password.text = ""
             raise

@@ -38,12 +38,23 @@ async def _serve(servers: list[Any], settings: Any = None) -> None:
     while not servers[0].started and not first.done():  # noqa: ASYNC110 - uvicorn has no "started" event
         await asyncio.sleep(0.05)
     tasks = [first, *(asyncio.ensure_future(s.serve()) for s in servers[1:])]
-    renewing = asyncio.ensure_future(_renew(servers[1], settings)) if len(servers) > 1 else None
+    renewing = announcer = None
+    if len(servers) > 1:
+        from server.lan.announce import Announcer
+        from server.lan.service import lan_service
+
+        renewing = asyncio.ensure_future(_renew(servers[1], settings))
+        home = lan_service(settings)
+        announcer = Announcer(home) if home is not None else None
+        if announcer is not None:
+            await announcer.start()
     await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     for server in servers:
         server.should_exit = True
     if renewing is not None:
         renewing.cancel()
+    if announcer is not None:
+        await announcer.aclose()
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
