@@ -15,12 +15,17 @@ from __future__ import annotations
 
 import base64
 import threading
+import warnings
 from collections.abc import Sequence
 
 import msgspec
 import numpy as np
 
 from server.speech.resample import resample
+
+# pyworld 0.3's __init__ imports pkg_resources, which setuptools now warns about on every import;
+# the warning is pyworld's to fix and says nothing to a person starting Memoria.
+warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning, module="pyworld")
 
 RATE = 16000  # analysis and conversion rate
 FRAME_MS = 5.0

@@ -6,6 +6,7 @@ threads at once, so every call holds the model's lock; upload analysis is rare e
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any
 
@@ -13,6 +14,7 @@ import msgspec
 import numpy as np
 
 from server.errors import DependencyMissing
+from server.face.quiet import native_chatter_dropped
 
 DETECT_MAX_SIDE = 1280  # the detector sees at most this; it resizes to 192 px internally anyway
 MESH_CROP_SIDE = 512  # the face crop the mesh refines on
@@ -43,6 +45,14 @@ class _Models:
         self.lock = threading.Lock()
         self.detector: Any = None
         self.mesh: Any = None
+        self.first_runs = 4  # the first runs of each graph print native warnings too
+
+    def quiet(self) -> contextlib.AbstractContextManager[None]:
+        """Mediapipe's start-up chatter dropped while building the graphs and their first runs."""
+        if self.mesh is None or self.first_runs > 0:
+            self.first_runs -= self.mesh is not None
+            return native_chatter_dropped()
+        return contextlib.nullcontext()
 
     def ensure(self) -> None:
         if self.mesh is not None:
@@ -65,7 +75,7 @@ def detect_faces(rgb: np.ndarray) -> list[FaceBox]:
     h, w = rgb.shape[:2]
     scale = min(1.0, DETECT_MAX_SIDE / max(h, w))
     small = _resize(rgb, scale)
-    with _models.lock:
+    with _models.lock, _models.quiet():
         _models.ensure()
         result = _models.detector.process(small)
     boxes = []
@@ -94,7 +104,7 @@ def face_mesh(rgb: np.ndarray, box: FaceBox) -> np.ndarray | None:
     crop[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = rgb[sy0:sy1, sx0:sx1]
     scale = MESH_CROP_SIDE / side
     crop = _resize(crop, scale)
-    with _models.lock:
+    with _models.lock, _models.quiet():
         _models.ensure()
         result = _models.mesh.process(crop)
     if not result.multi_face_landmarks:
@@ -124,7 +134,13 @@ class FaceTracker:
     def __init__(self) -> None:
         import mediapipe as mp
 
-        self._mesh = mp.solutions.face_mesh.FaceMesh(
+        self._first = True
+        with native_chatter_dropped():
+            self._mesh = self._build(mp)
+
+    @staticmethod
+    def _build(mp: Any) -> Any:
+        return mp.solutions.face_mesh.FaceMesh(
             static_image_mode=False,
             max_num_faces=1,
             refine_landmarks=True,
@@ -134,7 +150,12 @@ class FaceTracker:
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray | None:
         """478 x (x, y, z) pixels, or None if the face was lost in this frame."""
-        result = self._mesh.process(np.ascontiguousarray(rgb))
+        if self._first:
+            self._first = False
+            with native_chatter_dropped():
+                result = self._mesh.process(np.ascontiguousarray(rgb))
+        else:
+            result = self._mesh.process(np.ascontiguousarray(rgb))
         if not result.multi_face_landmarks:
             return None
         h, w = rgb.shape[:2]
