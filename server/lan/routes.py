@@ -26,7 +26,13 @@ async def lan_info(request: Request[Any, Any, Any], runtime: AppRuntime) -> dict
     }
 
 
-@get("/lan/ca.crt", summary="The certificate authority to trust on a phone", tags=["lan"], media_type=CA_TYPE)
+@get(
+    "/lan/ca.crt",
+    summary="The certificate authority to trust on a phone",
+    tags=["lan"],
+    media_type=CA_TYPE,
+    opt={"errors": (404,)},  # not serving the home network, or with a certificate of the user's own
+)
 async def lan_ca(runtime: AppRuntime) -> Response[bytes]:
     from server.errors import NotFound
 
@@ -37,7 +43,13 @@ async def lan_ca(runtime: AppRuntime) -> Response[bytes]:
     return Response(data, media_type=CA_TYPE, headers=headers)
 
 
-@get("/lan/qr.svg", summary="A QR code of the https address", tags=["lan"], media_type="image/svg+xml")
+@get(
+    "/lan/qr.svg",
+    summary="A QR code of the https address",
+    tags=["lan"],
+    media_type="image/svg+xml",
+    opt={"errors": (404,)},  # not serving the home network
+)
 async def lan_qr(request: Request[Any, Any, Any], runtime: AppRuntime) -> Response[bytes]:
     import io
 

@@ -130,10 +130,14 @@ def token(server: Server) -> str:
 def test_every_operation_keeps_to_the_schema(server: Server, token: str, mode: str) -> None:
     """Valid and invalid inputs for every operation (hypothesis through schemathesis' strategies)."""
     schema = schemathesis.openapi.from_url(f"{server.url}/schema/openapi.json")
+    document = httpx.get(f"{server.url}/schema/openapi.json").json()
     failures: dict[str, str] = {}
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) > 30
     for operation in operations:
+        spec = document["paths"][operation.path][operation.method.lower()]
+        if mode == "negative" and not (spec.get("parameters") or spec.get("requestBody") or spec.get("security")):
+            continue  # public and without inputs (GET /lan): there is nothing to send wrong
 
         @given(case=operation.as_strategy(generation_mode=GenerationMode(mode)))
         @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)

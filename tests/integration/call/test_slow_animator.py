@@ -136,11 +136,12 @@ def test_memoria_call_with_wav2lip_records_25_fps_and_renders_afterwards(
         assert container.streams.video[0].average_rate == 25 and container.streams.audio
 
 
-def test_memoria_call_with_sadtalker_shows_warp_live_and_stores_the_call(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("engine", ["sadtalker", "fomm"])
+def test_memoria_call_with_a_slow_engine_shows_warp_live_and_stores_the_call(
+    engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`memoria call --avatar NAME --backend animator=sadtalker --no-renders` with both files imported
-    the user's way: seconds per frame here, so the call is warp's, whole and on time."""
+    """`memoria call --avatar NAME --backend animator=ENGINE --no-renders` with the official files
+    imported the user's way: far from live here, so the call is warp's, whole and on time."""
     import json
     import os
 
@@ -155,8 +156,9 @@ def test_memoria_call_with_sadtalker_shows_warp_live_and_stores_the_call(
     pytest.importorskip("safetensors", reason="the neural extra is not installed")
     registry = tmp_path / "plugin_registry.toml"
     registry.write_text(
-        '[plugins]\nmodules = ["plugins.basic", "plugins.warp", "plugins.sadtalker"]\nentry_points = false\n'
+        f'[plugins]\nmodules = ["plugins.basic", "plugins.warp", "plugins.{engine}"]\nentry_points = false\n'
         '[defaults]\nasr = "basic-asr"\npersona = "basic-persona"\nvoice = "basic-voice"\nanimator = "basic-animator"\n'
+        + ('[config.fomm]\ncheckpoint = "vox-cpk.pth.tar"\n' if engine == "fomm" else "")
     )
     for name, value in {
         "MEMORIA_REGISTRY_FILE": registry,
@@ -167,14 +169,14 @@ def test_memoria_call_with_sadtalker_shows_warp_live_and_stores_the_call(
         monkeypatch.setenv(name, str(value))
     runner = CliRunner()
     try:
-        for official in write_checkpoint("sadtalker", tmp_path / "download"):
+        for official in write_checkpoint(engine, tmp_path / "download"):
             assert runner.invoke(memoria, ["weights", "import", str(official)]).exit_code == 0
             official.unlink()
         os.sync()  # the 725 MB just written is on disk before the call, not flushing under it
         assert runner.invoke(memoria, ["demo"]).exit_code == 0
         said = question(tmp_path / "q.wav", "hello grandma")
         out = tmp_path / "call.mp4"
-        args = ["call", "--avatar", "Rose", "--backend", "animator=sadtalker", "--say", str(said), "--out", str(out)]
+        args = ["call", "--avatar", "Rose", "--backend", f"animator={engine}", "--say", str(said), "--out", str(out)]
         result = runner.invoke(memoria, [*args, "--no-renders", "--json"])
     finally:
         use_loopback(False)

@@ -77,3 +77,12 @@ async def test_a_missing_clip_is_a_clear_error(weights: Path, tmp_path: Path) ->
     animator = FommAnimator({**CONFIG, "driving": "clip", "clip": str(tmp_path / "none.mp4")}, weights_dir=weights)
     with pytest.raises(BadInput, match="is not a file"):
         await animator.load()
+
+
+async def test_a_corrupt_checkpoint_fails_to_load_with_a_clear_message(weights: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "weights"
+    (broken / "fomm").mkdir(parents=True)
+    (broken / "fomm" / "vox-cpk.pth.tar").write_bytes((weights / "fomm" / "vox-cpk.pth.tar").read_bytes()[:5000])
+    animator = FommAnimator(CONFIG, weights_dir=broken)
+    with pytest.raises(ValueError, match="is not a readable PyTorch checkpoint"):
+        await animator.load()
