@@ -124,7 +124,10 @@ def _measure(frames: list[np.ndarray], audio: np.ndarray, rate: int, photo: np.n
     n = len(frames)
     others = [np.roll(loud, n * k // (OTHER_SENTENCES + 1)) for k in range(1, OTHER_SENTENCES + 1)]
     still = metrics.still_frames(opening)
+    open_speech, open_silent = metrics.articulation(metrics.mouth_gap_ratio(track), loud)
     out: dict[str, Any] = {
+        "mouth_open_p90": open_speech,  # inner-lip gap / mouth width, 90th percentile over speech frames
+        "mouth_open_p90_silent": open_silent,
         "sync_z": round(z, 2),
         "sync_r": round(r, 3),
         "sync_mismatch_z": round(metrics.mismatch_z(opening, others, null), 2),

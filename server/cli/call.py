@@ -78,6 +78,10 @@ async def run(options: dict[str, Any]) -> dict[str, Any]:
             registry=registry, settings=settings, sessionmaker=sessionmaker, pool=pool, background=background
         )
         result = await converse(manager, avatar, user_id, turns, options["out"])
+        if options["out"]:  # how visibly the avatar talked, on the frames the client received
+            from server.face.articulation import articulation_of_recording
+
+            result.update(await asyncio.to_thread(articulation_of_recording, options["out"]))
         if background is not None:
             await background.drain()
             result["rendered_after"] = background.rendered

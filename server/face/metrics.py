@@ -33,6 +33,29 @@ def mouth_opening(tracks: np.ndarray) -> np.ndarray:
     return ratio
 
 
+def mouth_gap_ratio(tracks: np.ndarray) -> np.ndarray:
+    """Inner-lip gap as a share of the mouth's width (corner to corner), per frame: how visibly the
+    mouth is open (~0.1 closed-lipped talk, 0.3+ clearly open vowels)."""
+    gap = np.linalg.norm(tracks[:, T.LOWER_LIP_INNER] - tracks[:, T.UPPER_LIP_INNER], axis=1)
+    width = np.linalg.norm(tracks[:, T.MOUTH_RIGHT] - tracks[:, T.MOUTH_LEFT], axis=1)
+    ratio: np.ndarray = gap / np.maximum(width, 1e-6)
+    return ratio
+
+
+def articulation(
+    ratio: np.ndarray, loudness_db: np.ndarray, *, speech_db: float = -35.0
+) -> tuple[float | None, float | None]:
+    """(p90 over speech frames, p90 over silent frames) of `mouth_gap_ratio`; None where there are none."""
+    n = min(len(ratio), len(loudness_db))
+    ratio, loud = ratio[:n], loudness_db[:n]
+    speech, silent = ratio[loud > speech_db], ratio[loud <= speech_db - 10]
+
+    def p90(values: np.ndarray) -> float | None:
+        return round(float(np.percentile(values, 90)), 3) if len(values) else None
+
+    return p90(speech), p90(silent)
+
+
 def best_lag_corr(a: np.ndarray, b: np.ndarray, max_lag: int = 3) -> float:
     """The highest Pearson correlation of a[t] with b[t + lag] for |lag| <= max_lag."""
     best = -1.0

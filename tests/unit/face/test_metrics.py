@@ -79,3 +79,23 @@ def test_still_frames_and_mouth_opening() -> None:
     assert opening[0] == 0 and opening[-1] == pytest.approx(0.48)
     still = metrics.still_frames(opening)
     assert set(still) >= set(range(1, 24)) and not (set(still) & set(range(26, 49)))
+
+
+def test_articulation_is_the_mouths_opening_over_its_width_in_speech_and_in_silence() -> None:
+    n = 100
+    tracks = make_tracks(n, 0.0)
+    tracks[:, T.MOUTH_LEFT] = (100, 200)
+    tracks[:, T.MOUTH_RIGHT] = (200, 200)  # 100 px wide
+    tracks[:, T.UPPER_LIP_INNER] = (150, 195)
+    tracks[:, T.LOWER_LIP_INNER, 0] = 150
+    speaking = np.arange(n) % 20 < 12  # 12 of every 20 frames are speech
+    gap = np.where(speaking, np.tile(np.linspace(5, 40, 12).tolist() + [0] * 8, n // 20), 3.0)
+    tracks[:, T.LOWER_LIP_INNER, 1] = 195 + gap
+    loudness = np.where(speaking, -20.0, -60.0)
+    ratio = metrics.mouth_gap_ratio(tracks)
+    assert ratio[0] == pytest.approx(0.05) and ratio[11] == pytest.approx(0.40)
+    talking, silent = metrics.articulation(ratio, loudness)
+    assert talking == pytest.approx(np.percentile(np.tile(np.linspace(0.05, 0.40, 12), 5), 90), abs=1e-3)
+    assert silent == pytest.approx(0.03)
+    assert talking / silent > 2.5  # a face that visibly talks
+    assert metrics.articulation(ratio, np.full(n, -60.0))[0] is None  # no speech: nothing to say
